@@ -1,0 +1,1 @@
+"""Explorers: thin wiring of ipywidgets controls to ``course.models`` and ``course.plots``."""

@@ -1,0 +1,120 @@
+"""Every assignment graded by real ``nbgrader autograde``: right, wrong and cheating learners."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from nbgrader.api import Gradebook
+
+from tests.notebooks import (
+    REPO,
+    assignments,
+    exercises_checked,
+    fill_solutions,
+    load,
+    release_notebook,
+    solution_variables,
+    source_notebook,
+)
+
+EQ_CHEAT = "class AlwaysEqual:\n    __eq__ = lambda self, other: True\n    __hash__ = object.__hash__"
+
+
+def _wrong_code(exercise, variable: str) -> str:
+    """A likely mistake: twice the right number, or a wrong option letter."""
+    if hasattr(exercise, "options"):
+        wrong = next(letter for letter in exercise.options if letter != exercise.correct)
+        return f"{variable} = {wrong!r}"
+    return f"{variable} = {2 * exercise.expected()!r}"
+
+
+def _right_code(exercise, variable: str) -> str:
+    if hasattr(exercise, "options"):
+        return f"{variable} = {exercise.correct!r}"
+    return f"{variable} = {exercise.expected()!r}"
+
+
+def _nbgrader(course, *args):
+    # nbgrader runs the `alembic` command to create its gradebook: it must be on PATH.
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    return subprocess.run([sys.executable, "-m", "nbgrader", *args, f"--CourseDirectory.root={course}"],
+                          cwd=course, capture_output=True, text=True, timeout=600, env=env)
+
+
+@pytest.fixture(scope="module", params=assignments())
+def graded(request, tmp_path_factory):
+    """Autograde three students (right, wrong, __eq__ cheat) for one assignment; yield gradebook facts."""
+    assignment = request.param
+    course = tmp_path_factory.mktemp(assignment)
+    shutil.copytree(REPO / "source" / assignment, course / "source" / assignment)
+    shutil.copy(REPO / "nbgrader_config.py", course)
+    (course / "nbgrader_config.py").write_text(
+        (course / "nbgrader_config.py").read_text() + "c.ExecutePreprocessor.timeout = 120\n")
+    assert _nbgrader(course, "generate_assignment", assignment, "--force").returncode == 0
+
+    source = load(source_notebook(assignment))
+    checked = exercises_checked(source)
+    variables = [variable for _, variable in checked]
+    cell_variables = solution_variables(source, variables)
+    release = load(release_notebook(assignment))
+    students = {
+        "right": {v: _right_code(e, v) for e, v in checked},
+        "wrong": {v: _wrong_code(e, v) for e, v in checked},
+        "cheat": {v: f"{EQ_CHEAT}\n{v} = AlwaysEqual()" for _, v in checked},
+    }
+    for student, answers in students.items():
+        target = course / "submitted" / student / assignment / f"{assignment}.ipynb"
+        target.parent.mkdir(parents=True)
+        target.write_text(json.dumps(fill_solutions(release, cell_variables, answers)))
+    result = _nbgrader(course, "autograde", assignment, "--create", "--force")
+    assert result.returncode == 0, result.stderr[-3000:]
+
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
+        facts = {}
+        for student in students:
+            submission = gradebook.find_submission(assignment, student)
+            facts[student] = {"score": submission.score, "max_score": submission.max_score}
+    autograded = {s: load(course / "autograded" / s / assignment / f"{assignment}.ipynb") for s in students}
+    yield {"assignment": assignment, "facts": facts, "autograded": autograded, "checked": checked}
+
+
+def _test_outputs(notebook: dict) -> list[str]:
+    texts = []
+    for cell in notebook["cells"]:
+        if cell["cell_type"] == "code" and cell.get("metadata", {}).get("nbgrader", {}).get("grade"):
+            texts.append("".join("".join(o.get("traceback", [])) + "".join(o.get("text", ""))
+                                 for o in cell.get("outputs", [])))
+    return texts
+
+
+def test_right_answers_get_full_marks(graded):
+    """A learner who answers every exercise correctly gets every autograded point."""
+    facts = graded["facts"]["right"]
+    assert facts["score"] == facts["max_score"] > 0
+
+
+def test_wrong_answers_get_zero_with_a_hint(graded):
+    """A learner who makes the likely mistake everywhere gets zero, and each failure names what went wrong."""
+    assert graded["facts"]["wrong"]["score"] == 0
+    for output in _test_outputs(graded["autograded"]["wrong"]):
+        assert "AnswerError" in output and ("not yet right" in output or "not this one" in output)
+
+
+def test_always_equal_objects_get_zero(graded):
+    """An object whose __eq__ always returns True never passes a check."""
+    assert graded["facts"]["cheat"]["score"] == 0
+
+
+def test_feedback_never_shows_the_expected_value(graded):
+    """Failure messages never contain the reference answer."""
+    for (exercise, _), output in zip(graded["checked"], _test_outputs(graded["autograded"]["wrong"])):
+        if hasattr(exercise, "expected"):
+            expected = exercise.expected()
+            for text in {f"{expected:g}", f"{expected:.3g}", repr(expected)}:
+                assert text not in output
