@@ -5,12 +5,12 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.course-installed
-LAB_FLAGS := --ServerApp.root_dir=$(CURDIR) --LabApp.news_url=None --LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate
+INSTRUCTOR_FLAGS := --ServerApp.root_dir=$(CURDIR) --LabApp.news_url=None --LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate
 ifeq ($(shell id -u),0)
-LAB_FLAGS += --allow-root
+INSTRUCTOR_FLAGS += --allow-root
 endif
 
-.PHONY: lab test release
+.PHONY: lab test release instructor-lab
 
 # nbgrader calls its `alembic` command by name: the venv's bin must be on PATH.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
@@ -21,8 +21,13 @@ $(INSTALLED): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e .
 	touch $@
 
+# The learner's lab: own copies in my-work/ (never overwritten), start page, no instructor panels.
 lab: $(INSTALLED)
-	$(BIN)/jupyter lab $(LAB_FLAGS) release/01-batch-size/01-batch-size.ipynb
+	$(BIN)/python -m course.lab --workspace my-work
+
+# The instructor's lab: the whole repository, nbgrader's formgrader and create-assignment panels included.
+instructor-lab: $(INSTALLED)
+	$(BIN)/jupyter lab $(INSTRUCTOR_FLAGS)
 
 test: $(INSTALLED)
 	$(BIN)/python -m pytest

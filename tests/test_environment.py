@@ -24,7 +24,8 @@ def _pip_requirements() -> dict[str, str]:
 def _conda_requirements() -> dict[str, str]:
     lines = (REPO / "environment.yml").read_text().splitlines()
     start = lines.index("dependencies:")
-    deps = [line.strip()[2:] for line in lines[start + 1:] if line.strip().startswith("- ")]
+    deps = [line.strip()[2:] for line in lines[start + 1:]
+            if line.strip().startswith("- ") and not line.strip().endswith(":")]
     found = dict(_name_and_spec(d) for d in deps)
     for tool in ("python", "pip"):
         found.pop(tool, None)

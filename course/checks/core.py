@@ -7,6 +7,8 @@ import numbers
 from dataclasses import dataclass, field
 from typing import Callable
 
+from course import progress
+
 
 class AnswerError(AssertionError):
     """A learner's answer is missing, malformed or wrong; the message says what to look at."""
@@ -43,6 +45,15 @@ def as_plain_float(value, name: str) -> float:
     if not math.isfinite(plain):
         raise AnswerError(f"`{name}` is {plain}; it should be a finite number.")
     return plain
+
+
+def report_self_check(variable: str, problem: str | None) -> None:
+    """Print the learner's verdict and remember it in their progress file (if the lab set one)."""
+    if problem is None:
+        print(f"✓ {variable}: correct.")
+    else:
+        print(f"✗ {problem.replace(f'`{variable}`: ', f'{variable}: ', 1)}")
+    progress.record(variable, problem is None)
 
 
 def _close(actual: float, expected: float, rel: float) -> bool:
@@ -93,7 +104,16 @@ class Exercise:
     magnitude: tuple[float, float] | None = None
 
     def check_format(self, value) -> float:
-        """Visible test: a finite plain number of the right sign and rough size; returns it as float."""
+        """Visible test: raise on a format problem; otherwise print the self-check verdict and return the number.
+
+        The verdict (correct, or the hint) is printed, never raised: the grade
+        comes from the hidden test, the learner just learns at once where they stand.
+        """
+        number = self._parse(value)
+        report_self_check(self.variable, self._verdict(number))
+        return number
+
+    def _parse(self, value) -> float:
         number = as_plain_float(value, self.variable)
         if self.positive and number <= 0:
             raise AnswerError(f"`{self.variable}` should be positive (in {self.unit}).")
@@ -106,15 +126,20 @@ class Exercise:
         return number
 
     def check_value(self, value) -> None:
-        """Hidden test and self-check: pass silently, or raise AnswerError naming the likely mistake."""
-        number = self.check_format(value)
+        """Hidden test: pass silently, or raise AnswerError naming the likely mistake."""
+        problem = self._verdict(self._parse(value))
+        if problem is not None:
+            raise AnswerError(problem)
+
+    def _verdict(self, number: float) -> str | None:
+        """None when right, else the message naming the likely mistake (never the expected value)."""
         expected = float(self.expected())
         if _close(number, expected, self.rel_tol):
-            return
+            return None
         for mistake in self.mistakes:
             if _close(number, float(mistake.wrong(expected)), self.rel_tol):
-                raise AnswerError(f"`{self.variable}`: not yet right. {mistake.hint}")
-        raise AnswerError(f"`{self.variable}`: {HINT_GENERIC}")
+                return f"`{self.variable}`: not yet right. {mistake.hint}"
+        return f"`{self.variable}`: {HINT_GENERIC}"
 
 
 @dataclass(frozen=True)
@@ -134,7 +159,12 @@ class ChoiceExercise:
     hints: dict[str, str] = field(default_factory=dict, repr=False)
 
     def check_format(self, value) -> str:
-        """Visible test: one of the option letters; returns it lower-cased."""
+        """Visible test: raise unless one of the option letters; print the self-check verdict; return the letter."""
+        letter = self._parse(value)
+        report_self_check(self.variable, self._verdict(letter))
+        return letter
+
+    def _parse(self, value) -> str:
         if value is None or value is Ellipsis:
             raise AnswerError(f"`{self.variable}` has no answer yet: set it to one of {sorted(self.options)}.")
         if type(value) is not str and not isinstance(value, str):
@@ -145,7 +175,12 @@ class ChoiceExercise:
         return letter
 
     def check_value(self, value) -> None:
-        """Hidden test and self-check: pass silently, or raise AnswerError explaining the wrong option."""
-        letter = self.check_format(value)
-        if letter != self.correct:
-            raise AnswerError(f"`{self.variable}`: not this one. {self.hints.get(letter, HINT_GENERIC)}")
+        """Hidden test: pass silently, or raise AnswerError explaining the wrong option."""
+        problem = self._verdict(self._parse(value))
+        if problem is not None:
+            raise AnswerError(problem)
+
+    def _verdict(self, letter: str) -> str | None:
+        if letter == self.correct:
+            return None
+        return f"`{self.variable}`: not this one. {self.hints.get(letter, HINT_GENERIC)}"

@@ -1,0 +1,191 @@
+"""Flashcards for each segment, a Leitner-box schedule, and an Anki export.
+
+The cards restate the lecture's flashcards (shared/seed) in the course's own words.
+Scheduling is pure (``LeitnerSchedule``); the review widget lives in
+``course.widgets.flashcards``; the schedule is saved as JSON in the file named by
+``COURSE_FLASHCARDS_FILE`` (``make lab`` sets ``my-work/.flashcards.json``).
+
+    python -m course.flashcards export deck.apkg    # all cards as an Anki deck
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Card:
+    """One question and its answer; ``key`` is stable across course updates."""
+
+    key: str
+    segment: str
+    question: str
+    answer: str
+
+
+CARDS: tuple[Card, ...] = (
+    Card("01-step-time", "01", "What sets the time of one decode step?",
+         "The larger of compute time (grows with batch × active parameters) and memory time (the weights once, "
+         "plus every sequence's KV cache): T = max(t_compute, t_mem)."),
+    Card("01-no-amortise", "01", "Which costs of a decode step does a bigger batch not amortise?",
+         "Each sequence's own arithmetic and its own KV-cache reads; only the weight read is shared."),
+    Card("01-300", "01", "About how many FLOPs can a modern accelerator do per byte it reads from HBM?",
+         "About 300 (H100 SXM: 989 TFLOP/s ÷ 3.35 TB/s ≈ 295)."),
+    Card("01-critical-batch", "01", "What batch makes compute time equal weight-loading time for a sparse model?",
+         "B ≈ 300 / sparsity, with sparsity = N_active / N_total; the lecture's DeepSeek figure 32/256 gives 2,400."),
+    Card("01-drain", "01", "What is the HBM drain time, and why is it a floor on latency?",
+         "Capacity ÷ bandwidth (Rubin: 288 GB / 20 TB/s ≈ 15 ms). A step that needs all of memory cannot read "
+         "it faster; a slower step leaves FLOPs idle."),
+    Card("02-all-to-all", "02", "Why does MoE routing fit inside one rack so well?",
+         "Any token may go to any expert, so the traffic is all-to-all; NVLink inside a rack links every GPU "
+         "to every other at full bandwidth."),
+    Card("02-scale-out", "02", "How much slower is scale-out than NVLink per GPU, and what does that do to MoE?",
+         "Roughly 8-18x (H100: 450 vs ~50 GB/s); once experts spill across racks the all-to-all waits on it."),
+    Card("03-bubbles", "03", "Where do pipeline bubbles come from?",
+         "At the start of a batch the last stages wait for work, at the end the first stages have none; "
+         "a GPipe schedule idles (p−1)/(m+p−1) of the time."),
+    Card("03-in-flight", "03", "How many sequences must be in flight to keep p pipeline stages busy in decode?",
+         "One micro-batch per stage, so p times as many: concurrent sequences, and their KV cache, scale with p."),
+    Card("03-kv-limits", "03", "Why is pipelining's value limited at long context?",
+         "It splits the weights across stages, but each stage still holds KV cache for every in-flight "
+         "sequence, and at long context the KV cache dominates memory."),
+    Card("04-constraints", "04", "Why did Ilya call pipelining 'not wise'?",
+         "It constrains architecture: cross-layer tricks (attention to earlier layers' residuals) span stages, "
+         "and uneven layers (sliding-window vs global attention) unbalance them; that slows research."),
+    Card("05-six", "05", "Why does training cost 6 FLOPs per parameter per token?",
+         "2 for the forward pass (multiply + add) and 4 for the backward pass, which needs gradients for both "
+         "the activations and the weights."),
+    Card("05-optimum", "05", "If pre-training, RL and inference trade off, where is the cost optimum?",
+         "Roughly where the three budgets are equal; with RL factor 3 and inefficiency 3: D_pre = 1.5 D_RL = D_inf."),
+    Card("05-overtrained", "05", "How over-trained is a 100B model that serves 50M tokens/s for 60 days?",
+         "D_inf ≈ 2.6e14 (the lecture rounds to ~200T) against Chinchilla's 20 × 100B = 2T: about 100x "
+         "(130x unrounded)."),
+    Card("06-kink", "06", "Why does an API's price per token jump above some context length?",
+         "Below it decode is compute-bound (flat cost); above it KV-cache reads dominate and cost grows with context."),
+    Card("06-kv-bytes", "06", "What KV size per token does a price kink at 200K tokens imply for a 100B-active model?",
+         "bytes/token ≈ (1/300) × N_active / ctx = 1e11 / (300 × 2e5) ≈ 1.7 KB."),
+    Card("06-mfu", "06", "Why is decode MFU far below prefill MFU?",
+         "Prefill amortises each weight fetch over the whole prompt; decode fetches all weights for one token per "
+         "sequence and waits on memory (lecture: ~1/5; Pope et al. measured about 1/2 to 1/3)."),
+    Card("06-load", "06", "Is it cheaper to reload a KV cache from memory or to recompute it?",
+         "To reload it: reading the bytes takes far less time than redoing the prefill's FLOPs."),
+    Card("07-diffusion", "07", "What do ciphers and neural networks both need from their layers?",
+         "Diffusion: every output must depend on every input, in complicated ways."),
+    Card("07-direction", "07", "How are the goals of cryptography and neural networks opposite?",
+         "A cipher turns structured input into something indistinguishable from random; a network finds the "
+         "structure in input that may look random."),
+)
+
+
+def cards_for(segment: str) -> list[Card]:
+    """The cards of one segment ("01" to "07")."""
+    return [card for card in CARDS if card.segment == segment]
+
+
+BOXES = 5
+"""Leitner boxes; a card in box k comes back after 2**(k-1) review sessions."""
+
+
+@dataclass(frozen=True)
+class LeitnerSchedule:
+    """Which box each card is in, when it was last seen, and the session counter (immutable)."""
+
+    boxes: dict[str, int] = field(default_factory=dict)
+    last_seen: dict[str, int] = field(default_factory=dict)
+    session: int = 0
+
+    def box(self, key: str) -> int:
+        """The card's box, 1 (new or forgotten) to BOXES."""
+        return self.boxes.get(key, 1)
+
+    def is_due(self, key: str) -> bool:
+        """A card is due when it is new or its box's interval has passed."""
+        if key not in self.last_seen:
+            return True
+        return self.session - self.last_seen[key] >= 2 ** (self.box(key) - 1)
+
+    def due(self, cards: list[Card]) -> list[Card]:
+        """Cards due now, lowest box first."""
+        return sorted((c for c in cards if self.is_due(c.key)), key=lambda c: self.box(c.key))
+
+    def answer(self, key: str, knew_it: bool) -> "LeitnerSchedule":
+        """Move a card up one box if known, back to box 1 if not."""
+        box = min(self.box(key) + 1, BOXES) if knew_it else 1
+        return replace(self, boxes={**self.boxes, key: box}, last_seen={**self.last_seen, key: self.session})
+
+    def next_session(self) -> "LeitnerSchedule":
+        """Start a new review session."""
+        return replace(self, session=self.session + 1)
+
+
+ENV_VAR = "COURSE_FLASHCARDS_FILE"
+
+
+def schedule_file() -> Path | None:
+    """Where the learner's schedule is kept, or None outside a learner's lab."""
+    value = os.environ.get(ENV_VAR)
+    return Path(value) if value else None
+
+
+def load_schedule(path: Path | None) -> LeitnerSchedule:
+    """The saved schedule, or a fresh one if there is none or it cannot be read."""
+    if path is None or not path.exists():
+        return LeitnerSchedule()
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return LeitnerSchedule(boxes={k: int(v) for k, v in data["boxes"].items()},
+                               last_seen={k: int(v) for k, v in data["last_seen"].items()},
+                               session=int(data["session"]))
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return LeitnerSchedule()
+
+
+def save_schedule(schedule: LeitnerSchedule, path: Path | None) -> None:
+    """Write the schedule atomically; nothing without a path."""
+    if path is None:
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(".tmp")
+    temporary.write_text(json.dumps({"boxes": schedule.boxes, "last_seen": schedule.last_seen,
+                                     "session": schedule.session}, indent=1, sort_keys=True), encoding="utf-8")
+    temporary.replace(path)
+
+
+ANKI_DECK_ID = 1_742_003_117
+ANKI_MODEL_ID = 1_742_003_118
+
+
+def export_anki(path: Path) -> int:
+    """Write every card to an Anki package at ``path``; return the number of cards."""
+    import genanki
+
+    model = genanki.Model(ANKI_MODEL_ID, "LLM inference economics card",
+                          fields=[{"name": "Question"}, {"name": "Answer"}, {"name": "Segment"}],
+                          templates=[{"name": "Card 1", "qfmt": "{{Question}}",
+                                      "afmt": "{{FrontSide}}<hr id=answer>{{Answer}}"}])
+    deck = genanki.Deck(ANKI_DECK_ID, "Economics of LLM inference")
+    for card in CARDS:
+        deck.add_note(genanki.Note(model=model, fields=[card.question, card.answer, card.segment],
+                                   guid=genanki.guid_for(card.key), tags=[f"segment-{card.segment}"]))
+    genanki.Package(deck).write_to_file(str(path))
+    return len(CARDS)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line: ``python -m course.flashcards export PATH``."""
+    parser = argparse.ArgumentParser(description="Export the course's flashcards.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    export = commands.add_parser("export", help="write all cards as an Anki deck (.apkg)")
+    export.add_argument("path", type=Path)
+    args = parser.parse_args(argv)
+    print(f"wrote {export_anki(args.path)} cards to {args.path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,73 @@
+"""Flashcard review widget: question, reveal, then "knew it" or "again" (Leitner boxes)."""
+
+from __future__ import annotations
+
+import html
+
+import ipywidgets as widgets
+
+from course import flashcards
+
+
+class FlashcardReview(widgets.VBox):
+    """Review one segment's due cards; every answer is saved to the learner's schedule file."""
+
+    def __init__(self, segment: str, schedule_path=None):
+        self.segment = segment
+        self.path = schedule_path if schedule_path is not None else flashcards.schedule_file()
+        self.schedule = flashcards.load_schedule(self.path).next_session()
+        self.queue = self.schedule.due(flashcards.cards_for(segment))
+        self.card_html = widgets.HTML()
+        self.status = widgets.HTML()
+        self.reveal_button = widgets.Button(description="Show answer")
+        self.knew_button = widgets.Button(description="Knew it", button_style="success")
+        self.again_button = widgets.Button(description="Again", button_style="warning")
+        self.reveal_button.on_click(lambda _: self.reveal())
+        self.knew_button.on_click(lambda _: self.answer(True))
+        self.again_button.on_click(lambda _: self.answer(False))
+        buttons = widgets.HBox([self.reveal_button, self.knew_button, self.again_button])
+        super().__init__([widgets.HTML(f"<b>Flashcards · segment {segment}</b>"), self.card_html, buttons,
+                          self.status])
+        self._show_question()
+
+    @property
+    def current(self) -> flashcards.Card | None:
+        """The card on screen, or None when the session is done."""
+        return self.queue[0] if self.queue else None
+
+    def _show_question(self) -> None:
+        card = self.current
+        if card is None:
+            self.card_html.value = "<i>No cards due in this segment. Come back after another session.</i>"
+            for button in (self.reveal_button, self.knew_button, self.again_button):
+                button.disabled = True
+        else:
+            self.card_html.value = f"<p><b>Q:</b> {html.escape(card.question)}</p>"
+            self.reveal_button.disabled = False
+            self.knew_button.disabled = self.again_button.disabled = True
+        self.status.value = f"{len(self.queue)} card(s) due · box of this card: " + (
+            str(self.schedule.box(card.key)) if card else "-")
+
+    def reveal(self) -> None:
+        """Show the answer and enable the two choices."""
+        card = self.current
+        if card is None:
+            return
+        self.card_html.value += f"<p><b>A:</b> {html.escape(card.answer)}</p>"
+        self.reveal_button.disabled = True
+        self.knew_button.disabled = self.again_button.disabled = False
+
+    def answer(self, knew_it: bool) -> None:
+        """Schedule the current card, save, and move on (a forgotten card comes back this session)."""
+        card = self.current
+        if card is None:
+            return
+        self.schedule = self.schedule.answer(card.key, knew_it)
+        flashcards.save_schedule(self.schedule, self.path)
+        self.queue = self.queue[1:] + ([] if knew_it else [card])
+        self._show_question()
+
+
+def flashcard_review(segment: str) -> FlashcardReview:
+    """The review widget for one segment ("01" to "07")."""
+    return FlashcardReview(segment)
