@@ -30,6 +30,11 @@ class FlashcardReview(widgets.VBox):
                           self.status])
         self._show_question()
 
+    def _repr_mimebundle_(self, **kwargs):
+        bundle = super()._repr_mimebundle_(**kwargs)
+        bundle["text/plain"] = f"Flashcards for segment {self.segment} (run the notebook to review them)"
+        return bundle
+
     @property
     def current(self) -> flashcards.Card | None:
         """The card on screen, or None when the session is done."""
