@@ -84,10 +84,18 @@ def main(argv: list[str] | None = None) -> int:
         if stale:
             print("release/ is out of date with source/: run `make release` and commit the result.")
         return 1 if stale else 0
-    for old in release.glob("*/*.ipynb"):
-        old.unlink()
-    for path in generate(REPO, release):
-        print(f"wrote {path.relative_to(REPO)}")
+    with tempfile.TemporaryDirectory() as tmp:
+        fresh = generate(REPO, Path(tmp))
+        keep = set()
+        for notebook in fresh:
+            target = release / notebook.relative_to(tmp)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(notebook, target)
+            keep.add(target)
+            print(f"wrote {target.relative_to(REPO)}")
+    for stale in set(release.glob("*/*.ipynb")) - keep:
+        stale.unlink()
+        print(f"removed {stale.relative_to(REPO)} (no longer in source/)")
     return 0
 
 

@@ -47,6 +47,22 @@ def _nbgrader(course, *args):
                           cwd=course, capture_output=True, text=True, timeout=600, env=env)
 
 
+def _stalled(course, assignment: str, student: str) -> bool:
+    """True when a kernel never answered (pitfalls.md: fresh kernels sometimes ignore their first request)."""
+    notebook = course / "autograded" / student / assignment / f"{assignment}.ipynb"
+    return not notebook.exists() or "CellTimeoutError" in notebook.read_text() or "DeadKernel" in notebook.read_text()
+
+
+def _autograde_with_one_retry(course, assignment: str, students: list[str]) -> None:
+    """Run nbgrader autograde; regrade once any student whose kernel stalled, so a stall is not a failure."""
+    result = _nbgrader(course, "autograde", assignment, "--create", "--force")
+    assert result.returncode == 0, result.stderr[-3000:]
+    for student in students:
+        if _stalled(course, assignment, student):
+            retry = _nbgrader(course, "autograde", assignment, "--force", f"--student={student}")
+            assert retry.returncode == 0, retry.stderr[-3000:]
+
+
 @pytest.fixture(scope="module", params=assignments())
 def graded(request, tmp_path_factory):
     """Autograde three students (right, wrong, __eq__ cheat) for one assignment; yield gradebook facts."""
@@ -55,7 +71,7 @@ def graded(request, tmp_path_factory):
     shutil.copytree(REPO / "source" / assignment, course / "source" / assignment)
     shutil.copy(REPO / "nbgrader_config.py", course)
     (course / "nbgrader_config.py").write_text(
-        (course / "nbgrader_config.py").read_text() + "c.ExecutePreprocessor.timeout = 120\n")
+        (course / "nbgrader_config.py").read_text() + "c.Execute.timeout = 60\n")
     assert _nbgrader(course, "generate_assignment", assignment, "--force").returncode == 0
 
     source = load(source_notebook(assignment))
@@ -72,8 +88,7 @@ def graded(request, tmp_path_factory):
         target = course / "submitted" / student / assignment / f"{assignment}.ipynb"
         target.parent.mkdir(parents=True)
         target.write_text(json.dumps(fill_solutions(release, cell_variables, answers)))
-    result = _nbgrader(course, "autograde", assignment, "--create", "--force")
-    assert result.returncode == 0, result.stderr[-3000:]
+    _autograde_with_one_retry(course, assignment, list(students))
 
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
         facts = {}
