@@ -1,65 +1,226 @@
 """All-to-all traffic of a mixture-of-experts layer, inside vs across a scale-up domain.
 
-Each token is sent to ``experts_per_token`` experts (dispatch) and their outputs
-come back (combine): hidden_size values each way per chosen expert. With
-expert parallelism over G chips and experts spread evenly, a destination is
-the token's own chip with probability 1/G, another chip of its scale-up domain
-(size D) with probability (min(G, D) - 1)/G, and a chip in another domain with
-probability max(G - D, 0)/G. The two networks work at once, so the layer's
-all-to-all takes the longer of the two transfers.
+Each token is sent to ``experts_per_token`` routed experts (dispatch) and their
+outputs come back (combine): ``hidden_size`` values each way per chosen expert.
+
+With expert parallelism (EP) over G chips, the experts spread evenly and tokens
+routed uniformly, a chosen expert sits
+
+* on the token's own chip with probability 1/G (no traffic),
+* on another chip of the same scale-up domain (an NVLink domain of D chips)
+  with probability (min(G, D) - 1) / G,
+* on a chip of another domain with probability max(G - D, 0) / G.
+
+A switched scale-up fabric (NVLink with NVSwitch) gives every chip its full
+per-chip bandwidth to any other chip of the domain, which is why it suits an
+all-to-all. Beyond one domain the model assumes whole domains (G a multiple of
+D). Both networks carry their share at the same time, so a layer's all-to-all
+takes the longer of the two transfers. TPU tori are not modelled: their
+all-to-all is limited by bisection bandwidth, not by per-chip link speed.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
+from course.presets import chips as chip_presets
 from course.presets.chips import Chip
+from course.units import GIGA
+
+SOURCES = {
+    "lecture": "Reiner Pope's lecture on the Dwarkesh Podcast (course seed flashcards), 00:32:09",
+    "deepseek-v3-report": "DeepSeek-V3 technical report: H800 cluster, NVLink 160 GB/s vs InfiniBand 50 GB/s "
+                          "(3.2x); prefill units of 32 GPUs (EP32), decode units of 320 GPUs (EP320)",
+    "deepseek-infra": "deepseek-ai/open-infra-index, 2025-02 Open Source Week day 6: decode runs expert "
+                      "parallelism over 18 nodes (EP144)",
+}
+
+LECTURE_SCALE_OUT_SLOWDOWN = 8.0
+"""The lecture's "scale-out is ~8x slower" than NVLink [x] (source tag ``lecture``)."""
+
+DEEPSEEK_DECODE_NODES = 18
+"""Nodes DeepSeek's online decode spans [count] (source tag ``deepseek-infra``)."""
+
+DEEPSEEK_DECODE_EP = 144
+"""Expert-parallel degree of DeepSeek's online decode, EP144 [chips] (source tag ``deepseek-infra``)."""
+
+DEEPSEEK_REPORT_DECODE_EP = 320
+"""Decode deployment unit of the DeepSeek-V3 report, EP320 [chips] (source tag ``deepseek-v3-report``)."""
+
+DEEPSEEK_REPORT_PREFILL_EP = 32
+"""Prefill deployment unit of the DeepSeek-V3 report, EP32 [chips] (source tag ``deepseek-v3-report``)."""
+
+
+@dataclass(frozen=True)
+class Fabric:
+    """The two networks one chip sends its all-to-all traffic over.
+
+    Attributes (SI units):
+        name: display name.
+        domain_size: chips in one scale-up (NVLink) domain [count].
+        scale_up_bandwidth: what one chip can send into the scale-up fabric, each way [bytes/s].
+        scale_out_bandwidth: what one chip can send over the scale-out network, each way [bytes/s].
+        sources: source tag per field.
+    """
+
+    name: str
+    domain_size: int
+    scale_up_bandwidth: float
+    scale_out_bandwidth: float
+    sources: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+
+
+def fabric_of(chip: Chip) -> Fabric:
+    """The fabric of a chip preset; raises if the presets lack one of its three figures."""
+    missing = [name for name in ("scale_up_domain", "scale_up_bandwidth", "scale_out_bandwidth")
+               if getattr(chip, name) is None]
+    if missing:
+        raise ValueError(f"{chip.name} lacks {', '.join(missing)} in the chip presets")
+    return Fabric(name=chip.name, domain_size=chip.scale_up_domain, scale_up_bandwidth=chip.scale_up_bandwidth,
+                  scale_out_bandwidth=chip.scale_out_bandwidth,
+                  sources={"domain_size": chip.sources.get("scale_up_domain"),
+                           "scale_up_bandwidth": chip.sources.get("scale_up_bandwidth"),
+                           "scale_out_bandwidth": chip.sources.get("scale_out_bandwidth")})
+
+
+def as_fabric(chip_or_fabric: Chip | Fabric) -> Fabric:
+    """Accept a Fabric as is, or a Chip preset converted by ``fabric_of``."""
+    return chip_or_fabric if isinstance(chip_or_fabric, Fabric) else fabric_of(chip_or_fabric)
+
+
+DEEPSEEK_H800 = Fabric(
+    name="H800 (DeepSeek's figures)",
+    domain_size=DEEPSEEK_DECODE_EP // DEEPSEEK_DECODE_NODES,  # EP144 over 18 nodes: 8 GPUs per node
+    scale_up_bandwidth=160 * GIGA,
+    scale_out_bandwidth=50 * GIGA,
+    sources={"domain_size": "deepseek-infra", "scale_up_bandwidth": "deepseek-v3-report",
+             "scale_out_bandwidth": "deepseek-v3-report"},
+)
+"""DeepSeek's H800 servers as their report gives them: 8 GPUs on NVLink at 160 GB/s, 50 GB/s InfiniBand."""
+
+SWITCHED_CHIP_KEYS = ("h100", "h200", "b200", "gb200")
+"""Chip presets with a switched NVLink domain and a known scale-out bandwidth (the ones this model fits)."""
+
+
+def switched_fabrics() -> dict[str, Fabric]:
+    """Fabrics the explorer offers, by key: the NVLink chip presets plus DeepSeek's reported H800 figures."""
+    fabrics = {key: fabric_of(chip_presets.CHIPS[key]) for key in SWITCHED_CHIP_KEYS}
+    fabrics["deepseek-h800"] = DEEPSEEK_H800
+    return fabrics
 
 
 def all_to_all_bytes_per_token(hidden_size: int, experts_per_token: int, bytes_per_value: float = 2.0,
                                include_combine: bool = True) -> float:
-    """Bytes one token sends per MoE layer, dispatch (+ combine) [bytes/token/layer]."""
+    """Bytes one token sends per MoE layer: h x bytes x k for dispatch, the same again for combine [bytes]."""
     one_way = hidden_size * bytes_per_value * experts_per_token
     return 2 * one_way if include_combine else one_way
 
 
-def remote_shares(ep_degree, domain_size: int):
-    """Shares of expert traffic that stay on chip, cross the scale-up fabric, or go scale-out [fractions]."""
-    ep_degree = np.asarray(ep_degree, dtype=float)
-    inside = np.minimum(ep_degree, domain_size)
-    return 1.0 / ep_degree, (inside - 1.0) / ep_degree, np.maximum(ep_degree - domain_size, 0.0) / ep_degree
+@dataclass(frozen=True)
+class TrafficShares:
+    """Where a token's chosen experts sit [fractions summing to 1]."""
+
+    local: np.ndarray | float
+    scale_up: np.ndarray | float
+    scale_out: np.ndarray | float
+
+
+def traffic_shares(ep_degree, domain_size: int) -> TrafficShares:
+    """Shares of expert traffic that stay on chip, cross the scale-up fabric, or go scale-out [fractions].
+
+    ``ep_degree`` (scalar or array) is the number of chips the experts are spread
+    over; beyond one domain it must be a whole number of domains.
+    """
+    degree = np.asarray(ep_degree, dtype=float)
+    if np.any(degree < 1):
+        raise ValueError("the expert-parallel degree is at least 1 chip")
+    beyond = degree > domain_size
+    if np.any(beyond & (np.mod(degree, domain_size) != 0)):
+        raise ValueError(f"beyond one domain, the expert-parallel degree must be a multiple of {domain_size}")
+    inside = np.minimum(degree, domain_size)
+    shares = TrafficShares(local=1.0 / degree, scale_up=(inside - 1.0) / degree,
+                           scale_out=np.maximum(degree - domain_size, 0.0) / degree)
+    if np.ndim(ep_degree) == 0:
+        return TrafficShares(float(shares.local), float(shares.scale_up), float(shares.scale_out))
+    return shares
 
 
 @dataclass(frozen=True)
 class AllToAllTime:
-    """Per-layer all-to-all times for the tokens on one chip [s]."""
+    """One MoE layer's dispatch + combine for the tokens on one chip (scalars or arrays over EP degree).
 
+    Attributes:
+        tokens_per_chip: tokens each chip routes in this layer [tokens].
+        scale_up_s: time of the traffic that stays in the NVLink domain [s].
+        scale_out_s: time of the traffic that leaves it [s].
+    """
+
+    tokens_per_chip: float
     scale_up_s: np.ndarray | float
     scale_out_s: np.ndarray | float
 
     @property
     def total_s(self):
-        """The layer waits for the slower network [s]."""
+        """The two networks run at once, so the layer waits for the slower one [s]."""
         return np.maximum(self.scale_up_s, self.scale_out_s)
 
+    @property
+    def per_token_s(self):
+        """Layer time divided by the tokens it moved: does not shrink with batch [s/token]."""
+        return self.total_s / self.tokens_per_chip
 
-def all_to_all_time(tokens_per_chip: float, ep_degree, chip: Chip, *, hidden_size: int, experts_per_token: int,
-                    bytes_per_value: float = 2.0, domain_size: int | None = None) -> AllToAllTime:
-    """Time for one MoE layer's dispatch + combine of ``tokens_per_chip`` tokens [s]."""
-    domain = domain_size or chip.scale_up_domain
-    if domain is None or chip.scale_up_bandwidth is None:
-        raise ValueError(f"{chip.name} lacks a scale-up domain size or bandwidth in the presets")
+
+def all_to_all_time(tokens_per_chip: float, ep_degree, fabric: Fabric | Chip, *, hidden_size: int,
+                    experts_per_token: int, bytes_per_value: float = 2.0) -> AllToAllTime:
+    """Time for one MoE layer's dispatch + combine of ``tokens_per_chip`` tokens on every chip [s].
+
+    Args:
+        tokens_per_chip: tokens each chip holds in this step [tokens].
+        ep_degree: chips the experts are spread over [count], scalar or array.
+        fabric: a ``Fabric`` or a chip preset with scale-up/out figures.
+        hidden_size: residual width [values]; experts_per_token: routed experts per token [count].
+        bytes_per_value: 2 for bf16 activations, 1 for fp8 [bytes].
+    """
+    fabric = as_fabric(fabric)
+    if tokens_per_chip <= 0:
+        raise ValueError("tokens_per_chip must be positive")
     sent = tokens_per_chip * all_to_all_bytes_per_token(hidden_size, experts_per_token, bytes_per_value)
-    _, up_share, out_share = remote_shares(ep_degree, domain)
-    if np.any(out_share > 0) and chip.scale_out_bandwidth is None:
-        raise ValueError(f"{chip.name} has no scale-out bandwidth in the presets")
-    scale_out_bw = chip.scale_out_bandwidth or np.inf
-    return AllToAllTime(scale_up_s=sent * up_share / chip.scale_up_bandwidth,
-                        scale_out_s=sent * out_share / scale_out_bw)
+    shares = traffic_shares(ep_degree, fabric.domain_size)
+    return AllToAllTime(tokens_per_chip=float(tokens_per_chip),
+                        scale_up_s=sent * shares.scale_up / fabric.scale_up_bandwidth,
+                        scale_out_s=sent * shares.scale_out / fabric.scale_out_bandwidth)
 
 
-def scale_up_to_out_ratio(chip: Chip) -> float:
+def crossing_slowdown(fabric: Fabric | Chip) -> float:
+    """How many times longer a layer's all-to-all takes over two domains than inside one [x].
+
+    time(2D) / time(D) = (1/2 / BW_out) / ((D - 1)/D / BW_up), independent of batch, width and k.
+    """
+    fabric = as_fabric(fabric)
+    domain = fabric.domain_size
+    one = all_to_all_time(1.0, domain, fabric, hidden_size=1, experts_per_token=1)
+    two = all_to_all_time(1.0, 2 * domain, fabric, hidden_size=1, experts_per_token=1)
+    return float(two.total_s / one.total_s)
+
+
+def scale_up_to_out_ratio(fabric: Fabric | Chip) -> float:
     """How many times faster the scale-up fabric is than scale-out, per chip [x]."""
-    return chip.scale_up_bandwidth / chip.scale_out_bandwidth
+    fabric = as_fabric(fabric)
+    return fabric.scale_up_bandwidth / fabric.scale_out_bandwidth
+
+
+def moe_layers(llm) -> int:
+    """Layers with routed experts: all layers minus the dense ones [count] (58 for DeepSeek-V3)."""
+    if llm.layers is None or llm.routed_experts is None:
+        raise ValueError(f"{llm.name} is not an MoE preset with a layer count")
+    return llm.layers - (llm.dense_layers or 0)
+
+
+def ep_degrees(domain_size: int, max_chips: int) -> np.ndarray:
+    """EP degrees the model covers up to ``max_chips``: powers of two inside a domain, the domain, then
+    whole domains [chips]."""
+    inside = [2 ** n for n in range(int(np.log2(domain_size)) + 1) if 2 ** n < domain_size]
+    whole = list(range(domain_size, max_chips + 1, domain_size))
+    return np.array(sorted(set(inside + whole)), dtype=float)
