@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from course.models import kv_cache
+from course.models import kv_cache, moe
 from course.presets import llms
 from course.presets.chips import H100_SXM, Chip
 
@@ -53,9 +53,8 @@ ILLUSTRATIVE_MICROBATCH_SEQUENCES = 32
 RESIDUAL_BYTES_PER_VALUE = 2.0
 """Bytes per residual-stream value in bf16 [bytes]."""
 
-LECTURE_SCALE_OUT_SLOWDOWN = 8.0
-"""The lecture's "scale-out is ~8x slower than NVLink" [x] (source tag ``lecture``; the H100's published
-450 GB/s NVLink against a 50 GB/s NIC gives 9x, a B200's 900 GB/s gives 18x)."""
+LECTURE_SCALE_OUT_SLOWDOWN = moe.LECTURE_SCALE_OUT_SLOWDOWN
+"""The lecture's "scale-out is ~8x slower than NVLink" [x], as defined in ``course.models.moe``."""
 
 
 # --------------------------------------------------------------------------------------------------
