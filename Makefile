@@ -10,7 +10,7 @@ ifeq ($(shell id -u),0)
 INSTRUCTOR_FLAGS += --allow-root
 endif
 
-.PHONY: lab test release instructor-lab
+.PHONY: lab test release instructor-lab system-deps
 
 # nbgrader calls its `alembic` command by name: the venv's bin must be on PATH.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
@@ -29,7 +29,23 @@ lab: $(INSTALLED)
 instructor-lab: $(INSTALLED)
 	$(BIN)/jupyter lab $(INSTRUCTOR_FLAGS)
 
-test: $(INSTALLED)
+# Debian packages some tests need: bubblewrap (the autograder's sandbox) and chromium (browser tests).
+# Installed with apt when running as root; otherwise those tests skip and say why.
+SYSTEM_PACKAGES := bubblewrap chromium
+system-deps:
+	@missing=""; \
+	command -v bwrap >/dev/null 2>&1 || missing="$$missing bubblewrap"; \
+	test -x /usr/bin/chromium || missing="$$missing chromium"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing Debian packages:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	  else \
+	    echo "note: Debian packages$$missing are missing (install them as root); the tests that need them will skip"; \
+	  fi; \
+	fi
+
+test: $(INSTALLED) system-deps
 	$(BIN)/python -m pytest
 
 release: $(INSTALLED)

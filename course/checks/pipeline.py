@@ -1,0 +1,237 @@
+"""Exercises of segment 3, "How pipeline parallelism moves model layers across racks"."""
+
+from __future__ import annotations
+
+import math
+
+from course.checks.core import HINT_UNIT_1000, ChoiceExercise, Exercise, Mistake, off_by
+from course.models import kv_cache, pipeline, roofline
+from course.presets import llms
+
+HINT_BUSY_SHARE = "That is the share of time a stage is busy; the bubble is the idle share."
+HINT_PERCENT = "Give a fraction of the whole, not a percentage: divide by a hundred."
+HINT_DENOMINATOR = ("Divide by the length of the whole schedule: the last micro-batch leaves the last stage after "
+                    "m + p - 1 slots, not m.")
+HINT_P_NOT_P_MINUS_1 = ("Count the idle slots again: the first stage starts at once, so every stage idles p - 1 "
+                        "slots, not p.")
+HINT_FILL_AND_DRAIN_TWICE = ("You are off by a factor of 2: a stage that starts late also finishes early, so each "
+                             "stage idles p - 1 slots in all (start plus end), not p - 1 at each end.")
+HINT_ROUND_UP = ("Micro-batches come in whole numbers, and with fewer than the bound the bubble is still above the "
+                 "target: round the bound up.")
+HINT_DROPPED_ONE_MINUS = ("Solve (p - 1) / (m + p - 1) <= target for m again: the p - 1 appears on both sides, "
+                          "which leaves a factor (1 - target).")
+HINT_ONE_MICROBATCH = ("That is one micro-batch. A sequence's next token cannot start until its current one has "
+                       "left the last stage, so each of the p stages needs a micro-batch of its own.")
+HINT_P_MINUS_1_MICROBATCHES = ("The first stage needs a micro-batch too: keeping p stages busy takes p micro-batches "
+                               "in flight, not p - 1.")
+HINT_DOUBLE_MICROBATCHES = ("You are off by a factor of 2: decode has no backward pass and no flush, so one "
+                            "micro-batch per stage already keeps every stage busy.")
+HINT_INVERTED_SPARSITY = ("Each micro-batch should reach the critical batch, 300 divided by the active share "
+                          "(segment 1); it looks like you multiplied by the share.")
+HINT_ALL_WEIGHTS = "You compared with all the weights; a stage holds only its 1/p share of them."
+HINT_KV_TIMES_P = ("A stage holds the KV cache of its own layers only: 1/p of each of the p x b sequences in flight, "
+                   "so the p cancels and KV per stage is b x context x bytes per token.")
+HINT_BYTES_TWO = ("You are off by a factor of 2: the weights are served in fp8 (1 byte each), and the KV figure "
+                  "is already the bytes per token for all layers, K and V included.")
+HINT_KV_OVER_WEIGHTS = ("That is KV over weights. The question asks for the KV cache's share of the stage's "
+                        "memory: KV / (KV + weights).")
+HINT_WEIGHT_SHARE = "That is the weights' share of the stage's memory; the question asks for the KV cache's share."
+HINT_SHARE_ABOVE_ONE = ("A share cannot be more than the whole: divide the stage's KV cache by its KV cache plus "
+                        "its weights.")
+
+BUBBLE_EXERCISE = dict(stages=4, microbatches=8)
+"""Exercise 1: a GPipe schedule over 4 stages with 8 micro-batches."""
+
+MICROBATCH_EXERCISE = dict(stages=8, max_bubble=0.03)
+"""Exercise 2: 8 stages, bubble at most 3%."""
+
+INFERENCE_SCENARIO = dict(
+    llm=llms.DEEPSEEK_V3,
+    stages=8,
+    weight_bytes_per_param=roofline.FP8.weight_bytes_per_param,
+)
+"""Exercises 3 to 5: DeepSeek-V3 served in fp8 across 8 pipeline stages (one rack each)."""
+
+
+def scenario_sequences_per_microbatch() -> float:
+    """Sequences per micro-batch in exercises 3 to 5: the lecture's DeepSeek critical batch, 300 / (32/256)."""
+    return roofline.critical_batch_from_balance(roofline.LECTURE_FLOPS_PER_BYTE,
+                                                llms.LECTURE_DEEPSEEK_ACTIVE_FRACTION)
+
+
+def scenario_weight_bytes() -> float:
+    """All of DeepSeek-V3's weights in fp8 [bytes]."""
+    return INFERENCE_SCENARIO["llm"].total_params * INFERENCE_SCENARIO["weight_bytes_per_param"]
+
+
+def scenario_kv_bytes_per_token() -> float:
+    """DeepSeek-V3's MLA KV cache per token in bf16 [bytes/token]."""
+    return kv_cache.kv_bytes_per_token(INFERENCE_SCENARIO["llm"])
+
+
+def _bubble() -> float:
+    return pipeline.bubble_fraction(**BUBBLE_EXERCISE)
+
+
+_P1, _M1 = BUBBLE_EXERCISE["stages"], BUBBLE_EXERCISE["microbatches"]
+
+BUBBLE_FRACTION = Exercise(
+    variable="bubble_fraction_4_stages",
+    unit="fraction of the schedule (0 to 1)",
+    expected=_bubble,
+    mistakes=(
+        Mistake(lambda e: 1 - e, HINT_BUSY_SHARE),
+        Mistake(lambda e: e * 100, HINT_PERCENT),
+        Mistake(lambda e: (_P1 - 1) / _M1, HINT_DENOMINATOR),
+        Mistake(lambda e: _P1 / (_M1 + _P1), HINT_P_NOT_P_MINUS_1),
+        Mistake(lambda e: 2 * e, HINT_FILL_AND_DRAIN_TWICE),
+        Mistake(lambda e: e / 2, "You are off by a factor of 2: count every idle slot of a stage, at the start and "
+                                 "at the end."),
+    ),
+    magnitude=(1e-4, 100),
+)
+"""Bubble fraction of GPipe with 4 stages and 8 micro-batches [fraction]."""
+
+
+def _microbatches() -> float:
+    return float(pipeline.microbatches_for_bubble(**MICROBATCH_EXERCISE))
+
+
+def _raw_bound(idle_slots: float, keep_one_minus: bool = True) -> float:
+    target = MICROBATCH_EXERCISE["max_bubble"]
+    return idle_slots * ((1 - target) if keep_one_minus else 1.0) / target
+
+
+_P2 = MICROBATCH_EXERCISE["stages"]
+
+MICROBATCHES_NEEDED = Exercise(
+    variable="microbatches_needed",
+    unit="micro-batches",
+    expected=_microbatches,
+    rel_tol=0.001,
+    mistakes=(
+        Mistake(lambda e: _raw_bound(_P2 - 1), HINT_ROUND_UP),
+        Mistake(lambda e: math.floor(_raw_bound(_P2 - 1)), HINT_ROUND_UP),
+        Mistake(lambda e: math.ceil(_raw_bound(_P2)), HINT_P_NOT_P_MINUS_1),
+        Mistake(lambda e: _raw_bound(_P2), HINT_P_NOT_P_MINUS_1),
+        Mistake(lambda e: math.ceil(_raw_bound(_P2 - 1, keep_one_minus=False)), HINT_DROPPED_ONE_MINUS),
+        Mistake(lambda e: _raw_bound(_P2 - 1, keep_one_minus=False), HINT_DROPPED_ONE_MINUS),
+        Mistake(lambda e: 2 * e, HINT_FILL_AND_DRAIN_TWICE),
+        Mistake(lambda e: math.ceil(_raw_bound(2 * (_P2 - 1))), HINT_FILL_AND_DRAIN_TWICE),
+        Mistake(lambda e: e / 2, "You are off by a factor of 2: each stage idles p - 1 slots in all."),
+    ),
+    magnitude=(1, 1e6),
+)
+"""Fewest micro-batches for a bubble of at most 3% with 8 stages [count]."""
+
+
+def _in_flight() -> float:
+    return pipeline.sequences_in_flight(INFERENCE_SCENARIO["stages"], scenario_sequences_per_microbatch())
+
+
+_P3 = INFERENCE_SCENARIO["stages"]
+
+SEQUENCES_IN_FLIGHT = Exercise(
+    variable="sequences_in_flight_count",
+    unit="sequences",
+    expected=_in_flight,
+    mistakes=(
+        Mistake(lambda e: e / _P3, HINT_ONE_MICROBATCH),
+        Mistake(lambda e: e * (_P3 - 1) / _P3, HINT_P_MINUS_1_MICROBATCHES),
+        Mistake(lambda e: 2 * e, HINT_DOUBLE_MICROBATCHES),
+        Mistake(lambda e: e / 2, "You are off by a factor of 2: every one of the p stages needs its own "
+                                 "micro-batch of the full critical batch."),
+        Mistake(lambda e: _P3 * roofline.LECTURE_FLOPS_PER_BYTE * llms.LECTURE_DEEPSEEK_ACTIVE_FRACTION,
+                HINT_INVERTED_SPARSITY),
+    ),
+    magnitude=(1, 1e9),
+)
+"""Sequences in flight: 8 stages, each micro-batch at the lecture's DeepSeek critical batch [sequences]."""
+
+
+def _crossover() -> float:
+    return pipeline.kv_equals_weights_context(scenario_weight_bytes(), INFERENCE_SCENARIO["stages"],
+                                              scenario_kv_bytes_per_token(), scenario_sequences_per_microbatch())
+
+
+CROSSOVER_CONTEXT = Exercise(
+    variable="crossover_context_tokens",
+    unit="tokens",
+    expected=_crossover,
+    mistakes=(
+        Mistake(lambda e: e * _P3, HINT_ALL_WEIGHTS),
+        Mistake(lambda e: e / _P3, HINT_KV_TIMES_P),
+        *off_by(2.0, HINT_BYTES_TWO),
+        *off_by(1000.0, HINT_UNIT_1000),
+    ),
+    magnitude=(1e-3, 1e9),
+)
+"""Context where one stage's KV cache equals its weights, DeepSeek-V3 fp8, 8 stages, 2,400 per micro-batch [tokens]."""
+
+
+def _published_ratio() -> float:
+    return pipeline.kv_to_weight_ratio(pipeline.DEEPSEEK_AVERAGE_KV_TOKENS, scenario_weight_bytes(),
+                                       INFERENCE_SCENARIO["stages"], scenario_kv_bytes_per_token(),
+                                       scenario_sequences_per_microbatch())
+
+
+def _published_share() -> float:
+    return float(pipeline.kv_share_of_stage_memory(pipeline.DEEPSEEK_AVERAGE_KV_TOKENS, scenario_weight_bytes(),
+                                                   INFERENCE_SCENARIO["stages"], scenario_kv_bytes_per_token(),
+                                                   scenario_sequences_per_microbatch()))
+
+
+def _share_from_ratio(ratio: float) -> float:
+    return ratio / (1 + ratio)
+
+
+KV_SHARE_PUBLISHED = Exercise(
+    variable="kv_share_at_published_context",
+    unit="fraction of a stage's memory (0 to 1)",
+    expected=_published_share,
+    mistakes=(
+        Mistake(lambda e: _published_ratio(), HINT_KV_OVER_WEIGHTS),
+        Mistake(lambda e: 1 - e, HINT_WEIGHT_SHARE),
+        Mistake(lambda e: e * 100, HINT_PERCENT),
+        Mistake(lambda e: _share_from_ratio(_published_ratio() / _P3), HINT_ALL_WEIGHTS),
+        Mistake(lambda e: _share_from_ratio(_published_ratio() * _P3), HINT_KV_TIMES_P),
+        Mistake(lambda e: _share_from_ratio(_published_ratio() / 2), HINT_BYTES_TWO),
+        Mistake(lambda e: _share_from_ratio(_published_ratio() * 2), HINT_BYTES_TWO),
+        Mistake(lambda e: _share_from_ratio(_published_ratio() / 1000), HINT_UNIT_1000),
+        Mistake(lambda e: 2 * e, HINT_SHARE_ABOVE_ONE),
+        Mistake(lambda e: e / 2, HINT_BYTES_TWO),
+    ),
+    magnitude=(1e-5, 1e4),
+)
+"""Share of a stage's memory that is KV cache at DeepSeek's published average KV length of 4,989 tokens
+(DeepSeek-V3 fp8, 8 stages, 2,400 sequences per micro-batch) [fraction]."""
+
+PIPELINING_VALUE = ChoiceExercise(
+    variable="pipelining_value",
+    options={
+        "a": "Pipelining divides every part of a stage's memory by p, so it pays off most at long contexts.",
+        "b": "Past the crossover most of a stage's memory is KV cache, and KV per stage does not fall as stages "
+             "are added (p times more sequences in flight, each stage keeping 1/p of their layers). Pipelining "
+             "only divides the weights, by then the smaller part, so it saves little memory.",
+        "c": "Once the KV cache outgrows the weights the pipeline bubble grows, so more micro-batches are needed.",
+        "d": "Past the crossover each stage needs fewer sequences in flight, which makes pipelining cheaper.",
+    },
+    correct="b",
+    hints={
+        "a": "Only the weights are divided by p. Keeping p stages busy puts p times more sequences in flight, so "
+             "the KV cache per stage stays the same.",
+        "c": "The bubble depends on how many micro-batches are in flight, not on how much memory they take.",
+        "d": "Sequences in flight grow with the number of stages, whatever the context length.",
+    },
+)
+"""What the KV/weights crossover says about the value of pipelining for decode."""
+
+EXERCISES = (
+    BUBBLE_FRACTION,
+    MICROBATCHES_NEEDED,
+    SEQUENCES_IN_FLIGHT,
+    CROSSOVER_CONTEXT,
+    KV_SHARE_PUBLISHED,
+    PIPELINING_VALUE,
+)
+"""Every exercise of the segment, in notebook order."""
