@@ -75,3 +75,9 @@ def fill_solutions(release: dict, cell_variables: dict[str, list[str]], answer_c
             lines = [answer_code[v] for v in cell_variables.get(meta["grade_id"], [])]
             cell["source"] = "\n".join(lines) or "pass"
     return filled
+
+
+def shows_number(text: str, value: float) -> bool:
+    """True if ``value`` appears in ``text`` as a number in a common format (not as part of another number)."""
+    forms = {f"{value:g}", f"{value:.3g}", repr(value)} | ({f"{value:,.0f}"} if abs(value) >= 100 else set())
+    return any(re.search(rf"(?<![\d.,]){re.escape(form)}(?![\d])", text) for form in forms)

@@ -7,6 +7,7 @@ import pytest
 
 from course.checks import batch_size
 from course.checks.core import AnswerError, as_plain_float
+from tests.notebooks import shows_number
 
 
 class AlwaysEqual:
@@ -90,3 +91,26 @@ def test_choice_exercise():
         exercise.check_value("z")
     with pytest.raises(AnswerError):
         exercise.check_value(AlwaysEqual())
+
+
+def _all_numeric_exercises():
+    from course.segments import SEGMENTS
+
+    return [(s.assignment, e) for s in SEGMENTS for e in s.exercises() if hasattr(e, "expected")]
+
+
+@pytest.mark.parametrize("assignment, exercise", _all_numeric_exercises(),
+                         ids=lambda x: x if isinstance(x, str) else x.variable)
+def test_every_exercise_in_the_course_names_its_mistakes(assignment, exercise):
+    """Course-wide: the reference passes; each listed mistake passes the format check, is not within tolerance
+    of the answer, and gets a hint that does not reveal the answer."""
+    expected = exercise.expected()
+    exercise.check_value(expected)
+    for mistake in exercise.mistakes:
+        wrong = float(mistake.wrong(expected))
+        if abs(wrong - expected) <= exercise.rel_tol * abs(expected):
+            pytest.fail(f"{assignment}: a listed mistake of {exercise.variable} is within tolerance of the answer")
+        exercise.check_format(wrong)
+        with pytest.raises(AnswerError) as caught:
+            exercise.check_value(wrong)
+        assert not shows_number(str(caught.value), expected), str(caught.value)

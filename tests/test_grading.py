@@ -20,6 +20,7 @@ from tests.notebooks import (
     fill_solutions,
     load,
     release_notebook,
+    shows_number,
     solution_variables,
     source_notebook,
 )
@@ -136,16 +137,10 @@ def _messages(output: str) -> str:
     return "\n".join(line.split("AnswerError: ", 1)[1] for line in plain.splitlines() if "AnswerError: " in line)
 
 
-def _shows_number(text: str, value: float) -> bool:
-    """True if ``value`` appears in ``text`` as a number in a common format (not as part of another number)."""
-    forms = {f"{value:g}", f"{value:.3g}", repr(value)} | ({f"{value:,.0f}"} if abs(value) >= 100 else set())
-    return any(re.search(rf"(?<![\d.,]){re.escape(form)}(?![\d])", text) for form in forms)
-
-
 def test_feedback_never_shows_the_expected_value(graded):
     """Failure messages never contain the reference answer."""
     for (exercise, _), output in zip(graded["checked"], _test_outputs(graded["autograded"]["wrong"])):
         messages = _messages(output)
         assert messages, "a wrong answer must produce an AnswerError message"
         if hasattr(exercise, "expected"):
-            assert not _shows_number(messages, exercise.expected()), messages
+            assert not shows_number(messages, exercise.expected()), messages

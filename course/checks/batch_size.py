@@ -28,7 +28,7 @@ CRITICAL_BATCH_QUARTER = Exercise(
     expected=_critical_batch_quarter,
     mistakes=(Mistake(lambda e: roofline.LECTURE_FLOPS_PER_BYTE * (1 / 4), HINT_INVERTED_SPARSITY),
               *COMMON_MISTAKES),
-    magnitude=(1, 1e6),
+    magnitude=(1e-3, 1e8),
 )
 """Critical batch at 300 FLOPs/byte for a model with 1/4 of its parameters active [sequences]."""
 
@@ -44,7 +44,7 @@ DEEPSEEK_LECTURE_CRITICAL_BATCH = Exercise(
     mistakes=(Mistake(lambda e: roofline.LECTURE_FLOPS_PER_BYTE * llms.LECTURE_DEEPSEEK_ACTIVE_FRACTION,
                       HINT_INVERTED_SPARSITY),
               *COMMON_MISTAKES),
-    magnitude=(1, 1e6),
+    magnitude=(1e-3, 1e8),
 )
 """The lecture's DeepSeek-V3 critical batch with 32/256 active [sequences]."""
 
@@ -107,7 +107,7 @@ COST_PER_MILLION_TOKENS = Exercise(
         Mistake(lambda e: e / 1e6, HINT_UNIT_1E6),
         *COMMON_MISTAKES,
     ),
-    magnitude=(1e-4, 1e4),
+    magnitude=(1e-9, 1e6),
 )
 """Cost per million output tokens in the cost exercise's scenario [USD]."""
 
@@ -127,7 +127,7 @@ DEEPSEEK_PUBLISHED_CRITICAL_BATCH = Exercise(
         Mistake(lambda e: roofline.LECTURE_FLOPS_PER_BYTE * llms.DEEPSEEK_V3.sparsity, HINT_INVERTED_SPARSITY),
         *COMMON_MISTAKES,
     ),
-    magnitude=(1, 1e6),
+    magnitude=(1e-3, 1e8),
 )
 """Critical batch of DeepSeek-V3 from its published 37B active of 671B, at 300 FLOPs/byte [sequences]."""
 
