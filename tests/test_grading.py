@@ -96,7 +96,8 @@ def graded(request, tmp_path_factory):
         facts = {}
         for student in students:
             submission = gradebook.find_submission(assignment, student)
-            facts[student] = {"score": submission.score, "max_score": submission.max_score}
+            facts[student] = {"score": submission.score, "code_score": submission.code_score,
+                              "max_code_score": submission.max_code_score}
     autograded = {s: load(course / "autograded" / s / assignment / f"{assignment}.ipynb") for s in students}
     yield {"assignment": assignment, "facts": facts, "autograded": autograded, "checked": checked}
 
@@ -111,9 +112,11 @@ def _test_outputs(notebook: dict) -> list[str]:
 
 
 def test_right_answers_get_full_marks(graded):
-    """A learner who answers every exercise correctly gets every autograded point."""
+    """A learner who answers every exercise correctly gets every autograded point (written answers are
+    graded by hand and count only in max_score)."""
     facts = graded["facts"]["right"]
-    assert facts["score"] == facts["max_score"] > 0
+    assert facts["code_score"] == facts["max_code_score"] > 0
+    assert facts["score"] == facts["code_score"]
 
 
 def test_wrong_answers_get_zero_with_a_hint(graded):
