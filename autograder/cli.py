@@ -1,0 +1,219 @@
+"""The command line: ``python -m autograder <command> ...`` (see autograder/README.md)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from autograder import statuses
+from autograder.sandbox.pool import Limits
+
+MIB = 1024 * 1024
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m autograder",
+                                     description="Grade a cohort's notebooks safely and fast (built on nbgrader).")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    init = commands.add_parser("init", help="create a cohort folder (an nbgrader course directory)")
+    init.add_argument("cohort", type=Path)
+    init.add_argument("--course-source", type=Path, help="the course's source/ (default: this repository's)")
+    init.add_argument("--db-url", help="nbgrader db_url, e.g. postgresql://user:pw@host/db (default: SQLite)")
+
+    roster = commands.add_parser("roster", help="import students from a CSV file")
+    roster.add_argument("cohort", type=Path)
+    roster.add_argument("csv", type=Path)
+
+    collect = commands.add_parser("collect", help="take submissions from a folder or a zip")
+    collect.add_argument("cohort", type=Path)
+    collect.add_argument("assignment")
+    collect.add_argument("path", type=Path)
+
+    grade = commands.add_parser("grade", help="autograde every collected submission of an assignment")
+    grade.add_argument("cohort", type=Path)
+    grade.add_argument("assignment")
+    grade.add_argument("--jobs", "-j", type=int, default=os.cpu_count() or 1, help="parallel sandboxes")
+    grade.add_argument("--force", action="store_true", help="regrade even unchanged submissions")
+    grade.add_argument("--student", action="append", dest="students", help="grade only this student (repeatable)")
+    _limit_options(grade)
+
+    feedback = commands.add_parser("feedback", help="write per-student HTML feedback")
+    feedback.add_argument("cohort", type=Path)
+    feedback.add_argument("assignment")
+
+    export = commands.add_parser("export", help="write grades.csv: one row per student and assignment")
+    export.add_argument("cohort", type=Path)
+    export.add_argument("csv", type=Path)
+    export.add_argument("--assignment", help="only this assignment")
+
+    check = commands.add_parser("check", help="check your own notebook against the hidden tests")
+    check.add_argument("notebook", type=Path)
+    check.add_argument("--assignment", help="default: guessed from the file name or its cells")
+    check.add_argument("--json", action="store_true", help="print the result as JSON")
+    _limit_options(check)
+    return parser
+
+
+def _limit_options(parser: argparse.ArgumentParser) -> None:
+    defaults = Limits()
+    parser.add_argument("--timeout", type=float, default=defaults.timeout_s,
+                        help=f"seconds for a whole notebook (default {defaults.timeout_s:g})")
+    parser.add_argument("--memory-mb", type=int, default=defaults.memory_bytes // MIB,
+                        help=f"address-space limit per notebook (default {defaults.memory_bytes // MIB})")
+    parser.add_argument("--output-mb", type=int, default=defaults.output_bytes // MIB,
+                        help=f"output limit per notebook (default {defaults.output_bytes // MIB})")
+    parser.add_argument("--max-processes", type=int, default=defaults.max_tasks,
+                        help=f"processes + threads per notebook (default {defaults.max_tasks})")
+    parser.add_argument("--no-sandbox", action="store_true",
+                        help="run WITHOUT bubblewrap isolation: only for notebooks you trust")
+
+
+def _limits(args) -> Limits:
+    return Limits(timeout_s=args.timeout, memory_bytes=args.memory_mb * MIB, output_bytes=args.output_mb * MIB,
+                  max_tasks=args.max_processes)
+
+
+def _isolation(args) -> bool:
+    from autograder.sandbox.bwrap import find_bwrap
+
+    if args.no_sandbox:
+        print("WARNING: --no-sandbox: notebooks run without isolation; use only for code you trust.",
+              file=sys.stderr)
+        return False
+    find_bwrap()
+    return True
+
+
+def main(argv: list[str] | None = None) -> int:
+    from autograder.cohort import CohortError
+    from autograder.collect import CollectError
+    from autograder.feedback import FeedbackLeak
+    from autograder.roster import RosterError
+    from autograder.sandbox.bwrap import SandboxUnavailable
+    from autograder.spec import SpecError
+
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except (CohortError, CollectError, FeedbackLeak, RosterError, SandboxUnavailable, SpecError, FileNotFoundError,
+            ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+
+def cmd_init(args) -> int:
+    from autograder.cohort import init_cohort
+
+    cohort = init_cohort(args.cohort, args.course_source, args.db_url)
+    print(f"cohort ready in {cohort.root} (gradebook: {_redacted(cohort.db_url)}; "
+          f"assignments: {', '.join(cohort.assignments()) or 'none yet'})")
+    return 0
+
+
+def _redacted(db_url: str) -> str:
+    import re
+
+    return re.sub(r"//([^:/@]+):[^@]+@", r"//\1:***@", db_url)
+
+
+def cmd_roster(args) -> int:
+    from autograder.cohort import open_cohort
+    from autograder.roster import import_roster
+
+    report = import_roster(open_cohort(args.cohort), args.csv)
+    print(f"imported {len(report.imported)} students from {args.csv}")
+    for line, problem in report.problems:
+        print(f"  {args.csv}:{line}: not imported: {problem}")
+    return 1 if report.problems else 0
+
+
+def cmd_collect(args) -> int:
+    from autograder.cohort import open_cohort
+    from autograder.collect import collect
+    from autograder.roster import roster_keys
+
+    cohort = open_cohort(args.cohort)
+    keys = roster_keys(cohort)
+    if not keys:
+        print("error: the roster is empty: import students first (`python -m autograder roster COHORT roster.csv`)",
+              file=sys.stderr)
+        return 2
+    report = collect(cohort, args.assignment, args.path, keys)
+    print(f"collected {args.path} for {args.assignment}: {report.count('stored')} new, "
+          f"{report.count('replaced')} replaced, {report.count('unchanged')} unchanged, "
+          f"{len(report.unmatched)} unmatched, {report.count('skipped')} skipped")
+    print(f"  original input kept in {report.archive}")
+    for row in report.unmatched:
+        print(f"  {statuses.UNMATCHED_FILE}: {row['file']}: {row['detail']}")
+    print(f"  report: {report.report_file}")
+    return 1 if report.unmatched else 0
+
+
+def cmd_grade(args) -> int:
+    from autograder.batch import grade_assignment
+    from autograder.cohort import open_cohort
+
+    isolated = _isolation(args)  # first: say at once when bubblewrap is missing
+    report = grade_assignment(open_cohort(args.cohort), args.assignment, args.jobs, _limits(args), args.force,
+                              isolated, args.students)
+    rate = report.graded / report.seconds if report.seconds else 0.0
+    print(f"{args.assignment}: graded {report.graded}, unchanged {report.skipped} "
+          f"({report.seconds:.1f} s, {rate:.1f} submissions/s)")
+    for status, count in sorted(report.statuses.items()):
+        print(f"  {status}: {count}")
+    return 0
+
+
+def cmd_feedback(args) -> int:
+    from autograder.cohort import open_cohort
+    from autograder.feedback import write_feedback
+
+    written = write_feedback(open_cohort(args.cohort), args.assignment)
+    print(f"wrote {len(written)} feedback files under {Path(args.cohort) / 'feedback'}")
+    return 0
+
+
+def cmd_export(args) -> int:
+    from autograder.cohort import open_cohort
+    from autograder.export import export_csv
+
+    count = export_csv(open_cohort(args.cohort), args.csv, args.assignment)
+    print(f"wrote {count} rows to {args.csv}")
+    return 0
+
+
+def cmd_check(args) -> int:
+    from autograder.grader import check_notebook, dumps_summary
+
+    if args.no_sandbox:
+        isolated = False
+    else:
+        from autograder.sandbox.bwrap import SandboxUnavailable, find_bwrap
+
+        try:
+            find_bwrap()
+            isolated = True
+        except SandboxUnavailable:
+            print("note: bubblewrap is not installed; your notebook runs without a sandbox.", file=sys.stderr)
+            isolated = False
+    result = check_notebook(args.notebook, args.assignment, isolated=isolated, limits=_limits(args))
+    if args.json:
+        print(dumps_summary(result))
+        return 0
+    print(f"{result.notebook}: {result.score:g}/{result.max_score:g} points ({result.status})")
+    if result.message:
+        print(f"  {result.message}")
+    for exercise in result.exercises:
+        mark = "✓" if exercise.passed and exercise.score == exercise.max_score else "✗"
+        print(f"  {mark} {exercise.grade_id}: {exercise.score:g}/{exercise.max_score:g}"
+              + (f"  {exercise.message}" if exercise.message else ""))
+    for grade_id in result.manual:
+        print(f"  … {grade_id}: graded by your instructor")
+    return 0
+
+
+COMMANDS = {"init": cmd_init, "roster": cmd_roster, "collect": cmd_collect, "grade": cmd_grade,
+            "feedback": cmd_feedback, "export": cmd_export, "check": cmd_check}

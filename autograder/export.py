@@ -1,0 +1,64 @@
+"""``export``: one CSV row per student and assignment, with score, max score and status.
+
+Scores are nbgrader's (``SubmittedAssignment.score``), so manual grades entered in
+formgrader count. The status and message come from the autograder's table; a
+student with no submission gets ``not_submitted`` and 0; a submission graded by
+stock nbgrader (no autograder row) gets ``graded``.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from autograder import statuses
+from autograder.cohort import Cohort
+from autograder.records import open_gradebook, stored_results
+
+COLUMNS = ["student_id", "first_name", "last_name", "email", "assignment", "status", "score", "max_score",
+           "needs_manual_grade", "message"]
+
+
+def export_rows(cohort: Cohort, assignment: str | None = None) -> list[dict]:
+    """The export's rows, sorted by assignment then student id."""
+    from nbgrader.api import MissingEntry
+
+    rows = []
+    with open_gradebook(cohort) as gradebook:
+        stored = stored_results(gradebook)
+        names = [a.name for a in gradebook.assignments if assignment in (None, a.name)]
+        for name in sorted(names):
+            for student in sorted(gradebook.students, key=lambda s: s.id):
+                row = {"student_id": student.id, "first_name": student.first_name or "",
+                       "last_name": student.last_name or "", "email": student.email or "", "assignment": name}
+                mine = stored.get((name, student.id))
+                try:
+                    submission = gradebook.find_submission(name, student.id)
+                except MissingEntry:
+                    submission = None
+                if submission is None:
+                    max_score = gradebook.find_assignment(name).max_score
+                    row.update(status=statuses.NOT_SUBMITTED, score=0.0, max_score=max_score,
+                               needs_manual_grade=False, message=statuses.describe(statuses.NOT_SUBMITTED))
+                else:
+                    status = mine["status"] if mine else statuses.GRADED
+                    message = mine["message"] if mine else "graded by nbgrader (no autograder record)"
+                    if status != statuses.GRADED:
+                        message = f"{message} | {statuses.describe(status)}" if message else statuses.describe(status)
+                    row.update(status=status, score=round(float(submission.score), 4),
+                               max_score=float(submission.max_score),
+                               needs_manual_grade=bool(submission.needs_manual_grade), message=message or "")
+                rows.append(row)
+    return rows
+
+
+def export_csv(cohort: Cohort, target: Path, assignment: str | None = None) -> int:
+    """Write the export to ``target``; return the number of rows."""
+    rows = export_rows(cohort, assignment)
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with open(target, "w", newline="", encoding="utf-8") as stream:
+        writer = csv.DictWriter(stream, fieldnames=COLUMNS)
+        writer.writeheader()
+        writer.writerows(rows)
+    return len(rows)

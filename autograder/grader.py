@@ -1,0 +1,327 @@
+"""Grading submissions: pick the notebook, read it, plan it, run it sandboxed, judge it.
+
+``prepare`` does everything that needs no learner code (choosing the file, reading
+it, recognising the assignment, aligning cells); ``finish`` turns the sandbox's
+reply into scores with the trusted judge. ``grade_submissions`` runs many
+submissions through one worker pool; ``check_notebook`` grades a single file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from autograder import statuses
+from autograder.intake import Intake, match_score, read_notebook, which_assignment
+from autograder.judge import ExerciseResult, deleted, judge, not_reached
+from autograder.notebook_out import autograded_notebook
+from autograder.plan import Plan, plan_notebook
+from autograder.sandbox.bwrap import SandboxSettings
+from autograder.sandbox.pool import Limits, WorkerPool
+from autograder.spec import AssignmentSpec, NotebookSpec
+
+GRADER_VERSION = "1"
+"""Part of every fingerprint: bump it when a change to grading should regrade everything."""
+
+LMS_SEPARATORS = ("_", "-", " ", ".")
+WARM_IMPORTS = ("numpy", "matplotlib", "matplotlib.pyplot", "ipywidgets", "course")
+
+
+@dataclass
+class NotebookResult:
+    """How one notebook of a submission was graded."""
+
+    notebook: str
+    status: str
+    message: str = ""
+    notes: list[str] = field(default_factory=list)
+    exercises: list[ExerciseResult] = field(default_factory=list)
+    manual: list[str] = field(default_factory=list)
+    max_score: float = 0.0
+    file: str | None = None
+    autograded: dict | None = None
+    seconds: float = 0.0
+
+    @property
+    def score(self) -> float:
+        return sum(e.score for e in self.exercises)
+
+
+@dataclass
+class SubmissionResult:
+    """How one student's submission of one assignment was graded."""
+
+    student: str
+    assignment: str
+    notebooks: list[NotebookResult]
+    fingerprint: str = ""
+
+    @property
+    def status(self) -> str:
+        return statuses.most_severe([n.status for n in self.notebooks])
+
+    @property
+    def score(self) -> float:
+        return sum(n.score for n in self.notebooks)
+
+    @property
+    def max_score(self) -> float:
+        return sum(n.max_score for n in self.notebooks)
+
+    @property
+    def needs_manual_grade(self) -> bool:
+        return any(n.manual for n in self.notebooks)
+
+    @property
+    def message(self) -> str:
+        parts = [f"{n.notebook}: {n.message}" if len(self.notebooks) > 1 else n.message
+                 for n in self.notebooks if n.message]
+        return "; ".join(parts)
+
+
+@dataclass
+class Prepared:
+    """A notebook ready to run (``plan`` set) or already decided (``result`` set)."""
+
+    spec: NotebookSpec
+    result: NotebookResult | None = None
+    plan: Plan | None = None
+    intake: Intake | None = None
+    status: str = statuses.GRADED
+    notes: list[str] = field(default_factory=list)
+
+
+# --------------------------------------------------------------------------- choosing and reading
+
+def choose_file(spec: NotebookSpec, files: list[Path], only_notebook: bool) -> tuple[Path | None, str, str]:
+    """The submitted file to grade as ``spec``: (path, status, note)."""
+    notebooks = [f for f in files if f.suffix.lower() == ".ipynb"]
+    exact = [f for f in notebooks if f.name == spec.filename]
+    if exact:
+        return exact[0], statuses.GRADED, ""
+    prefixed = [f for f in notebooks if any(f.name.endswith(sep + spec.filename) for sep in LMS_SEPARATORS)]
+    if prefixed:
+        return sorted(prefixed)[-1], statuses.GRADED, ""
+    if only_notebook and notebooks:
+        best = max(notebooks, key=lambda f: (_quick_score(f, spec), f.stat().st_mtime, f.name))
+        return best, statuses.WRONG_FILENAME, f"graded {best.name!r} as {spec.filename!r}"
+    if not files:
+        return None, statuses.MISSING_NOTEBOOK, "no file was submitted"
+    names = ", ".join(sorted(f.name for f in files)[:10])
+    return None, statuses.MISSING_NOTEBOOK, f"no {spec.filename} among the submitted files ({names})"
+
+
+def _quick_score(path: Path, spec: NotebookSpec) -> float:
+    intake = read_notebook(path)
+    return match_score(intake.notebook, spec) if intake.ok else -1.0
+
+
+def prepare(assignment: AssignmentSpec, files: list[Path], others: list[AssignmentSpec]) -> list[Prepared]:
+    """Everything that can be decided before running learner code, per notebook of ``assignment``."""
+    prepared = []
+    for spec in assignment.notebooks:
+        path, status, note = choose_file(spec, files, len(assignment.notebooks) == 1)
+        if path is None:
+            prepared.append(Prepared(spec, _without_run(spec, status, note)))
+            continue
+        intake = read_notebook(path)
+        if not intake.ok:
+            prepared.append(Prepared(spec, _without_run(spec, intake.status, intake.message, path.name)))
+            continue
+        wrong = _wrong_assignment(intake.notebook, spec, assignment, others)
+        if wrong:
+            prepared.append(Prepared(spec, _without_run(spec, statuses.WRONG_ASSIGNMENT, wrong, path.name)))
+            continue
+        plan = plan_notebook(spec, intake.notebook)
+        notes = ([note] if note else []) + intake.notes + plan.notes
+        status = statuses.CELLS_TAMPERED if plan.tampered else status
+        prepared.append(Prepared(spec, plan=plan, intake=intake, status=status, notes=notes))
+    return prepared
+
+
+def _wrong_assignment(notebook: dict, spec: NotebookSpec, assignment: AssignmentSpec,
+                      others: list[AssignmentSpec]) -> str:
+    own = match_score(notebook, spec)
+    other, other_score = which_assignment(notebook, [a for a in others if a.name != assignment.name])
+    if other is not None and other_score > own:
+        return f"the notebook is assignment {other!r}, not {assignment.name!r}"
+    if own == 0:
+        return (f"the notebook has none of {assignment.name!r}'s cells (its nbgrader cell metadata is "
+                "missing): it is not a copy of the released notebook")
+    return ""
+
+
+def _without_run(spec: NotebookSpec, status: str, message: str, file: str | None = None) -> NotebookResult:
+    exercises = [ExerciseResult(t.grade_id, 0.0, t.points, "not_graded", statuses.describe(status), "", status)
+                 for t in spec.tests]
+    return NotebookResult(spec.name, status, message, exercises=exercises, max_score=spec.max_score, file=file)
+
+
+# --------------------------------------------------------------------------- judging a run
+
+def finish(prepared: Prepared, reply: dict) -> NotebookResult:
+    """Judge the sandbox's ``reply`` for a prepared notebook; build the autograded notebook."""
+    spec, plan = prepared.spec, prepared.plan
+    run_status = _run_status(reply)
+    captures = reply.get("captures") if isinstance(reply.get("captures"), dict) else {}
+    where = _where(plan, reply.get("last_cell"))
+    why = (f"{reply.get('detail') or run_status}{where}" if run_status != "ok"
+           else "the notebook never got to this test cell")
+    exercises = []
+    for test in spec.tests:
+        if test.grade_id in plan.deleted_tests:
+            exercises.append(deleted(test))
+        elif isinstance(captures.get(test.grade_id), dict):
+            exercises.append(judge(test, captures[test.grade_id]))
+        else:
+            exercises.append(not_reached(test, why))
+    notes = list(prepared.notes)
+    status = prepared.status
+    if run_status != "ok":
+        status = run_status
+        notes.insert(0, why)
+    result = NotebookResult(spec.name, status, "; ".join(notes), notes, exercises,
+                            [m.grade_id for m in spec.manual], spec.max_score,
+                            prepared.intake.path.name if prepared.intake else None,
+                            seconds=float(reply.get("seconds") or 0.0))
+    result.autograded = autograded_notebook(spec, prepared.intake.notebook, plan, reply, exercises,
+                                            status, result.message)
+    return result
+
+
+def _run_status(reply: dict) -> str:
+    status = reply.get("status")
+    events = {e.get("what") for e in reply.get("events", []) if isinstance(e, dict)}
+    if status == "ok":
+        if "memory" in events:
+            return statuses.MEMORY_LIMIT
+        if "disk" in events:
+            return statuses.OUTPUT_LIMIT
+        return "ok"
+    if status in statuses.RUNTIME_PROBLEMS or status == statuses.SANDBOX_ERROR:
+        return status
+    return statuses.KERNEL_DIED
+
+
+def _where(plan: Plan, last_job_cell) -> str:
+    if not isinstance(last_job_cell, int) or last_job_cell < 0:
+        return ""
+    for number, entry in enumerate(plan.entries):
+        if entry.job_index == last_job_cell:
+            first_line = next((line.strip() for line in entry.run_source.splitlines() if line.strip()), "")
+            return f" (in cell {number}: {first_line[:60]!r})"
+    return ""
+
+
+# --------------------------------------------------------------------------- many submissions
+
+def fingerprint(assignment: AssignmentSpec, files: list[Path], limits: Limits) -> str:
+    """Changes whenever the submission's bytes, the source notebook, the limits or the grader change."""
+    digest = hashlib.sha256(f"{GRADER_VERSION}|{assignment.sha256}|{limits}".encode())
+    for path in sorted(files):
+        digest.update(path.name.encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def sandbox_settings(assignment: AssignmentSpec, isolated: bool = True) -> SandboxSettings:
+    """Workers warmed with the assignment's own locked cells."""
+    warm_cells = tuple(source for spec in assignment.notebooks for source in spec.warm_cells)
+    return SandboxSettings(isolated=isolated, warm_imports=WARM_IMPORTS, warm_cells=warm_cells)
+
+
+def grade_submissions(assignment: AssignmentSpec, submissions: Iterable[tuple[str, list[Path]]],
+                      others: list[AssignmentSpec], limits: Limits, jobs: int,
+                      isolated: bool = True) -> Iterator[SubmissionResult]:
+    """Grade ``(student, files)`` pairs; yield each SubmissionResult as soon as it is complete.
+
+    A failure of the grader itself on one submission (a bug, a file it cannot handle)
+    becomes that submission's ``sandbox_error``; the batch goes on.
+    """
+    waiting: dict[str, list] = {}
+    run_queue = []
+    for student, files in submissions:
+        try:
+            prepared = prepare(assignment, files, others)
+        except Exception as error:  # never let one submission stop the batch
+            prepared = [Prepared(spec, _grader_failure(spec, error)) for spec in assignment.notebooks]
+        slots = [p.result for p in prepared]
+        waiting[student] = [slots, fingerprint(assignment, files, limits)]
+        for index, item in enumerate(prepared):
+            if item.result is None:
+                run_queue.append(((student, index, item), item.plan.job_cells(), limits))
+    for student in [s for s, (slots, _) in waiting.items() if None not in slots]:
+        slots, fp = waiting.pop(student)
+        yield SubmissionResult(student, assignment.name, slots, fp)
+    if not run_queue:
+        return
+    with WorkerPool(sandbox_settings(assignment, isolated), jobs) as pool:
+        for (student, index, item), reply in pool.run_all(run_queue):
+            slots, fp = waiting[student]
+            try:
+                slots[index] = finish(item, reply)
+            except Exception as error:  # never let one submission stop the batch
+                slots[index] = _grader_failure(item.spec, error)
+            if None not in slots:
+                del waiting[student]
+                yield SubmissionResult(student, assignment.name, slots, fp)
+
+
+def _grader_failure(spec: NotebookSpec, error: Exception) -> NotebookResult:
+    detail = f"the grader failed on this notebook ({type(error).__name__}: {str(error)[:300]})"
+    return _without_run(spec, statuses.SANDBOX_ERROR, detail)
+
+
+def check_notebook(path: Path | str, assignment: str | None = None, source_root: Path | str | None = None,
+                   isolated: bool | None = None, limits: Limits | None = None) -> NotebookResult:
+    """Grade one notebook against the course's hidden tests; return per-exercise scores and hints.
+
+    ``assignment`` defaults to the one the notebook looks like. ``isolated`` defaults
+    to using bubblewrap when it is installed (a learner checking their own notebook
+    may run without it).
+    """
+    from autograder.course import course_source_root, load_all_assignments
+    from autograder.sandbox.bwrap import SandboxUnavailable, find_bwrap
+
+    path = Path(path)
+    root = Path(source_root) if source_root else course_source_root()
+    everything = load_all_assignments(root)
+    if assignment is None:
+        assignment = _guess_assignment(path, everything)
+    spec = next((a for a in everything if a.name == assignment), None)
+    if spec is None:
+        known = ", ".join(a.name for a in everything)
+        raise ValueError(f"unknown assignment {assignment!r} (known: {known}); pass --assignment")
+    if isolated is None:
+        try:
+            find_bwrap()
+            isolated = True
+        except SandboxUnavailable:
+            isolated = False
+    results = list(grade_submissions(spec, [("self", [path])], everything, limits or Limits(), 1, isolated))
+    return results[0].notebooks[0]
+
+
+def _guess_assignment(path: Path, everything: list[AssignmentSpec]) -> str:
+    for spec in everything:
+        if any(path.name == n.filename or path.name.endswith("_" + n.filename) for n in spec.notebooks):
+            return spec.name
+    intake = read_notebook(path)
+    if intake.ok:
+        name, score = which_assignment(intake.notebook, everything)
+        if name is not None:
+            return name
+    raise ValueError(f"cannot tell which assignment {path} is: pass --assignment")
+
+
+def result_summary(result: NotebookResult) -> dict:
+    """A JSON-ready summary (no hidden test source, no expected values)."""
+    return {"notebook": result.notebook, "status": result.status, "message": result.message,
+            "score": result.score, "max_score": result.max_score, "file": result.file,
+            "exercises": [e.as_dict() for e in result.exercises], "manual": result.manual}
+
+
+def dumps_summary(result: NotebookResult) -> str:
+    return json.dumps(result_summary(result), indent=1)

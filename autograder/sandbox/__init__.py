@@ -1,0 +1,1 @@
+"""Running learner code in bubblewrap: the worker (inside) and the pool (outside)."""

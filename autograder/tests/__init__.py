@@ -1,0 +1,1 @@
+"""Tests of the cohort autograder (run by `make test`, or `python -m pytest autograder/tests`)."""

@@ -1,0 +1,160 @@
+"""Throughput of the cohort autograder against stock ``nbgrader autograde``, on the same machine, in one run.
+
+Builds a synthetic cohort of segment-1 submissions (a seeded mix of right, wrong and
+broken notebooks), grades it with stock nbgrader in a temporary nbgrader course
+directory and with ``python -m autograder grade`` (sandbox on) in a temporary cohort,
+checks that both give the same score to every honest submission (right or wrong,
+nothing broken), and prints submissions per second for each and the ratio.
+
+    .venv/bin/python benchmarks/grading.py [--submissions 100] [--jobs N] [--keep]
+
+Takes a few minutes on 2 cores (stock nbgrader needs ~1 s or more per submission).
+Not part of the test suite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from autograder.cohort import init_cohort, register_assignment  # noqa: E402
+from autograder.course import course_source_root  # noqa: E402
+from autograder.spec import load_assignment  # noqa: E402
+from autograder.tests.builders import exercise_of, learner_notebook, right_value, wrong_value  # noqa: E402
+
+ASSIGNMENT = "01-batch-size"
+MIX = (("right", 0.45), ("wrong", 0.25), ("mixed", 0.15), ("broken", 0.15))
+BROKEN_KINDS = ("exception", "syntax", "blank", "not_json", "empty")
+
+
+def env_with_venv_bin() -> dict:
+    return dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
+
+
+def synthetic_cohort(count: int, seed: int) -> dict[str, tuple[str, bytes]]:
+    """student -> (kind, notebook bytes) for ``count`` segment-1 submissions."""
+    spec = load_assignment(course_source_root(), ASSIGNMENT).notebooks[0]
+    exercises = [exercise_of(t.source) for t in spec.tests]
+    rng = random.Random(seed)
+    kinds = [k for k, share in MIX for _ in range(round(share * count))]
+    kinds = (kinds + ["right"] * count)[:count]
+    rng.shuffle(kinds)
+    cohort = {}
+    for number, kind in enumerate(kinds):
+        student = f"student{number:03d}"
+        answers = {}
+        for exercise, variable in exercises:
+            good = kind == "right" or (kind == "mixed" and rng.random() < 0.5)
+            answers[variable] = f"{variable} = {(right_value if good else wrong_value)(exercise)!r}"
+        if kind == "broken":
+            broken = BROKEN_KINDS[number % len(BROKEN_KINDS)]
+            if broken == "not_json":
+                cohort[student] = (kind, b'{"cells": [')
+                continue
+            if broken == "empty":
+                cohort[student] = (kind, b"")
+                continue
+            first = exercises[0][1]
+            answers[first] = {"exception": f"{first} = 1 / 0", "syntax": f"{first} = (",
+                              "blank": f"{first} = None"}[broken]
+        notebook = learner_notebook(spec, answers, solution="blank")
+        cohort[student] = (kind, json.dumps(notebook, indent=1).encode())
+    return cohort
+
+
+def run_stock(work: Path, cohort: dict[str, tuple[str, bytes]]) -> tuple[float, dict[str, float]]:
+    """Grade with ``nbgrader autograde``; return (seconds, student -> score)."""
+    course = work / "stock"
+    shutil.copytree(course_source_root() / ASSIGNMENT, course / "source" / ASSIGNMENT)
+    (course / "nbgrader_config.py").write_text(
+        "c = get_config()\nc.CourseDirectory.course_id = 'benchmark'\nc.Execute.timeout = 60\n")
+    nbgrader = [sys.executable, "-m", "nbgrader"]
+    subprocess.run(nbgrader + ["generate_assignment", ASSIGNMENT, "--force"], cwd=course, check=True,
+                   capture_output=True, env=env_with_venv_bin())
+    for student, (_, data) in cohort.items():
+        target = course / "submitted" / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+        target.parent.mkdir(parents=True)
+        target.write_bytes(data)
+    started = time.monotonic()
+    result = subprocess.run(nbgrader + ["autograde", ASSIGNMENT, "--create", "--force"], cwd=course,
+                            capture_output=True, text=True, env=env_with_venv_bin())
+    seconds = time.monotonic() - started
+    if result.returncode != 0:
+        print("note: nbgrader autograde exited", result.returncode, "(it does for unreadable notebooks)")
+    from nbgrader.api import Gradebook, MissingEntry
+
+    scores = {}
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}", "benchmark") as gradebook:
+        for student in cohort:
+            try:
+                scores[student] = float(gradebook.find_submission(ASSIGNMENT, student).score)
+            except MissingEntry:
+                scores[student] = float("nan")
+    return seconds, scores
+
+
+def run_autograder(work: Path, cohort: dict[str, tuple[str, bytes]], jobs: int) -> tuple[float, dict[str, float]]:
+    """Grade with ``python -m autograder grade`` (sandboxed); return (seconds, student -> score)."""
+    root = work / "cohort"
+    handle = init_cohort(root)
+    register_assignment(handle, ASSIGNMENT)
+    for student, (_, data) in cohort.items():
+        target = handle.submitted(student, ASSIGNMENT) / f"{ASSIGNMENT}.ipynb"
+        target.parent.mkdir(parents=True)
+        target.write_bytes(data)
+    started = time.monotonic()
+    subprocess.run([sys.executable, "-m", "autograder", "grade", str(root), ASSIGNMENT, "--jobs", str(jobs)],
+                   cwd=REPO, check=True, env=env_with_venv_bin())
+    seconds = time.monotonic() - started
+    from autograder.records import open_gradebook, stored_results
+
+    with open_gradebook(handle) as gradebook:
+        rows = stored_results(gradebook, ASSIGNMENT)
+    return seconds, {student: float(rows[(ASSIGNMENT, student)]["score"]) for student in cohort}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--submissions", type=int, default=100, help="cohort size (default 100)")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="autograder sandboxes in parallel")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--keep", action="store_true", help="keep the temporary folders")
+    args = parser.parse_args()
+    cohort = synthetic_cohort(args.submissions, args.seed)
+    counts = {kind: sum(1 for k, _ in cohort.values() if k == kind) for kind, _ in MIX}
+    print(f"synthetic cohort: {len(cohort)} submissions of {ASSIGNMENT} {counts}; {os.cpu_count()} CPUs")
+    work = Path(tempfile.mkdtemp(prefix="grading-benchmark-"))
+    try:
+        stock_s, stock = run_stock(work, cohort)
+        print(f"stock nbgrader autograde: {stock_s:.1f} s, {len(cohort) / stock_s:.2f} submissions/s")
+        ours_s, ours = run_autograder(work, cohort, args.jobs)
+        print(f"autograder grade (sandboxed, --jobs {args.jobs}): {ours_s:.1f} s, "
+              f"{len(cohort) / ours_s:.2f} submissions/s")
+    finally:
+        if args.keep:
+            print(f"kept {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+    honest = [s for s, (kind, _) in cohort.items() if kind != "broken"]
+    different = [(s, stock[s], ours[s]) for s in honest if stock[s] != ours[s]]
+    print(f"honest submissions: {len(honest)}, same score in both: {len(honest) - len(different)}")
+    for student, theirs, mine in different:
+        print(f"  DIFFERENT {student} ({cohort[student][0]}): nbgrader {theirs:g}, autograder {mine:g}")
+    print(f"speed-up: {stock_s / ours_s:.1f}x ({len(cohort) / ours_s:.2f} vs {len(cohort) / stock_s:.2f} "
+          "submissions/s)")
+    return 1 if different else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
