@@ -7,7 +7,6 @@ Pope et al. 2022), typed in from those sources, never read back from the code un
 from __future__ import annotations
 
 import re
-import traceback
 
 import numpy as np
 import pytest
@@ -297,20 +296,6 @@ def test_half_the_ratio_gets_the_factor_two_hint():
         checks.PRETRAIN_OVER_RL_TOKENS.check_value(3.0)
     with pytest.raises(AnswerError, match="factor of 2: write out"):
         checks.PRETRAIN_OVER_RL_TOKENS.check_value(0.75)
-
-
-@pytest.mark.parametrize("exercise", checks.EXERCISES, ids=lambda e: e.variable)
-def test_failures_leave_core_out_of_the_traceback(exercise):
-    """The grader shows the traceback: no frame of core.py (whose line numbers, e.g. 130, could read as an answer)
-    and no chained error; the re-raising frame's line numbers are below 100 (none of the answers' digits)."""
-    wrong = "a" if hasattr(exercise, "options") else 2 * exercise.expected()
-    for check, value in ((exercise.check_value, wrong), (exercise.check_format, AlwaysEqual())):
-        with pytest.raises(AnswerError) as caught:
-            check(value)
-        frames = traceback.extract_tb(caught.value.__traceback__)
-        assert not any(frame.filename.endswith("core.py") for frame in frames)
-        assert caught.value.__suppress_context__ and caught.value.__cause__ is None
-        assert frames[-1].filename.endswith("checks/compute_budget.py") and frames[-1].lineno < 100
 
 
 def test_choice_exercise():

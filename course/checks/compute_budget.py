@@ -2,44 +2,9 @@
 
 from __future__ import annotations
 
-from course.checks import core
-from course.checks.core import HINT_UNIT_1000, AnswerError, Mistake, off_by
+from course.checks.core import HINT_UNIT_1000, ChoiceExercise, Exercise, Mistake, off_by
 from course.models import compute_budget as cb
 from course.units import SECONDS_PER_DAY
-
-
-class _ShortTraceback:
-    """Checks whose failure traceback stops in this module, short of core's internals.
-
-    IPython prints the source lines, with their line numbers, of every frame a
-    failure passes through. Core's line numbers can equal this segment's answers
-    (``check_value`` sits near line 130; one answer is 129.6, "130" at 3
-    significant figures), and the grader's feedback must never show an answer.
-    So the error is raised again here, without core's frames; the traceback then
-    ends in this class, whose line numbers stay below 100. The message is unchanged.
-    """
-
-    def check_format(self, value):
-        __tracebackhide__ = True  # noqa: F841 (pytest hides this frame)
-        try:
-            return super().check_format(value)
-        except AnswerError as error:
-            raise AnswerError(*error.args) from None
-
-    def check_value(self, value) -> None:
-        __tracebackhide__ = True  # noqa: F841 (pytest hides this frame)
-        try:
-            super().check_value(value)
-        except AnswerError as error:
-            raise AnswerError(*error.args) from None
-
-
-class Exercise(_ShortTraceback, core.Exercise):
-    """A numeric exercise of this segment (``core.Exercise`` with a short failure traceback)."""
-
-
-class ChoiceExercise(_ShortTraceback, core.ChoiceExercise):
-    """A multiple-choice exercise of this segment (``core.ChoiceExercise`` with a short failure traceback)."""
 
 
 UNIT_1000_MISTAKES = off_by(1000.0, HINT_UNIT_1000)
