@@ -28,13 +28,16 @@ INSTRUCTOR_PLUGINS = (
 )
 """nbgrader lab plugins a self-paced learner has no use for."""
 
+QUIET_PLUGINS = ("@jupyterlab/apputils-extension:announcements",)
+"""JupyterLab's news pop-up: the course runs offline."""
+
 
 def learner_config_dir(workspace_dir: Path) -> Path:
     """A Jupyter config dir whose page config disables the instructor plugins."""
     config = workspace_dir / ".jupyter"
     labconfig = config / "labconfig"
     labconfig.mkdir(parents=True, exist_ok=True)
-    page_config = {"disabledExtensions": {plugin: True for plugin in INSTRUCTOR_PLUGINS}}
+    page_config = {"disabledExtensions": {plugin: True for plugin in (*INSTRUCTOR_PLUGINS, *QUIET_PLUGINS)}}
     (labconfig / "page_config.json").write_text(json.dumps(page_config, indent=1), encoding="utf-8")
     return config
 

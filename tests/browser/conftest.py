@@ -1,0 +1,163 @@
+"""Fixtures for the real-browser tests: a JupyterLab on a fresh learner workspace, driven by Chromium.
+
+Every test here carries the ``browser`` marker (deselect with ``-m "not browser"``). They skip, saying
+why, only when /usr/bin/chromium or the playwright package is missing. Artefacts (screenshots, the
+key-press latency table, the server log) go to ``test-artifacts/browser/``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import statistics
+import urllib.parse
+from pathlib import Path
+
+import pytest
+
+from tests.browser.jupyterlab import CHROMIUM, CHROMIUM_FLAGS, LabPage, start_lab
+
+REPO = Path(__file__).resolve().parents[2]
+RELEASE = REPO / "release"
+ARTIFACTS = REPO / "test-artifacts" / "browser"
+HERE = Path(__file__).resolve().parent
+
+LATENCIES: dict[str, dict] = {}
+"""name -> {"kind": "explorer" | "interact", "median_ms", "presses_ms", ...}, filled by the tests."""
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "browser: real-browser test (JupyterLab in Chromium via playwright)")
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if HERE in Path(str(item.fspath)).resolve().parents:
+            item.add_marker(pytest.mark.browser)
+
+
+def pytest_terminal_summary(terminalreporter):
+    if not LATENCIES:
+        return
+    terminalreporter.section("key press to new figure (browser, median ms)")
+    for name, row in LATENCIES.items():
+        median = f"{row['median_ms']:.0f} ms" if row.get("median_ms") is not None else "n/a"
+        terminalreporter.write_line(f"{row['kind']:9s} {name:40s} {median:>8s}  ({len(row['presses_ms'])} presses)")
+    summary = latency_summary()
+    for kind, value in summary.items():
+        if value is not None:
+            terminalreporter.write_line(f"median over {kind}: {value:.0f} ms")
+    terminalreporter.write_line(f"written to {ARTIFACTS / 'latency.json'}")
+
+
+def latency_summary() -> dict:
+    summary = {}
+    for kind, label in (("explorer", "explorers"), ("interact", "interact"), ("floor", "floor (no figure)")):
+        presses = [ms for row in LATENCIES.values() if row["kind"] == kind for ms in row["presses_ms"]]
+        summary[label] = statistics.median(presses) if presses else None
+    return summary
+
+
+def record_latency(name: str, kind: str, presses_ms: list, **extra) -> None:
+    LATENCIES[name] = {"kind": kind, "median_ms": statistics.median(presses_ms) if presses_ms else None,
+                       "presses_ms": [round(ms, 1) for ms in presses_ms], **extra}
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    (ARTIFACTS / "latency.json").write_text(json.dumps(
+        {"summary_median_ms": latency_summary(), "load_average": os.getloadavg()[0] if hasattr(os, "getloadavg")
+         else None, "results": LATENCIES}, indent=2))
+
+
+def release_segments() -> list[str]:
+    """Every release/NN-name/ holding its NN-name.ipynb."""
+    if not RELEASE.is_dir():
+        return []
+    return sorted(p.name for p in RELEASE.iterdir() if (p / f"{p.name}.ipynb").is_file())
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """Skip the browser tests where Chromium or playwright is missing."""
+    if not CHROMIUM.exists():
+        pytest.skip(f"browser tests need Chromium at {CHROMIUM} (apt-get install chromium)")
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        pytest.skip("browser tests need playwright (pip install playwright; the browser is Debian's chromium, "
+                    "no `playwright install`)")
+    return CHROMIUM
+
+
+@pytest.fixture(scope="session")
+def learner_workspace(tmp_path_factory) -> Path:
+    """A fresh learner workspace: the release notebooks' learner copies and the start page."""
+    workspace = tmp_path_factory.mktemp("learner-workspace")
+    try:
+        from course import workspace as course_workspace
+    except ImportError:
+        course_workspace = None
+    if course_workspace is not None and hasattr(course_workspace, "prepare"):
+        course_workspace.prepare(workspace)
+    else:
+        for segment in release_segments():
+            shutil.copyfile(RELEASE / segment / f"{segment}.ipynb", workspace / f"{segment}.ipynb")
+    return workspace
+
+
+def _learner_env(workspace: Path) -> dict:
+    try:
+        from course import lab
+    except ImportError:
+        return dict(os.environ)
+    return lab.learner_environment(workspace) if hasattr(lab, "learner_environment") else dict(os.environ)
+
+
+@pytest.fixture(scope="session")
+def lab_server(chromium, learner_workspace, tmp_path_factory):
+    """JupyterLab serving the learner workspace on 127.0.0.1, a random port and a token."""
+    state = tmp_path_factory.mktemp("lab-state")
+    for stale in ARTIFACTS.glob("FAILED-*.png"):  # from an earlier run
+        stale.unlink()
+    server = start_lab(learner_workspace, state, ARTIFACTS / "jupyterlab.log", _learner_env(learner_workspace),
+                       secrets.token_hex(16))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def lab(lab_server, tmp_path_factory):
+    """One Chromium page (fresh profile, only 127.0.0.1 reachable) with JupyterLab open on the start page."""
+    from playwright.sync_api import sync_playwright
+
+    profile = tmp_path_factory.mktemp("chromium-profile")
+    blocked: list[str] = []
+
+    def only_local(route):
+        url = route.request.url
+        if url.startswith(("data:", "blob:")) or urllib.parse.urlsplit(url).hostname == "127.0.0.1":
+            route.continue_()
+        else:
+            blocked.append(url)
+            route.abort()
+
+    with sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            str(profile), executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS, headless=True,
+            viewport={"width": 1400, "height": 1000})
+        try:
+            context.route("**/*", only_local)
+            page = context.pages[0] if context.pages else context.new_page()
+            page.set_default_timeout(30_000)
+            lab_page = LabPage(page, lab_server)
+            lab_page.blocked = blocked
+            lab_page.open_lab("START.ipynb" if (lab_server.root / "START.ipynb").exists() else None)
+            yield lab_page
+        finally:
+            context.close()
+
+
+@pytest.fixture
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS
