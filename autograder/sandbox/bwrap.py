@@ -134,6 +134,8 @@ def bwrap_command(settings: SandboxSettings) -> list[str]:
         path = Path("/etc") / name
         if path.exists():
             command += ["--ro-bind", str(path), str(path)]
+    # /tmp first: binds below (a venv or course checked out under /tmp) must land on top of it, not under it.
+    command += ["--perms", "0755", "--size", str(settings.tmp_size_bytes), "--tmpfs", "/tmp"]
     targets = [(root, root) for root in python_roots()]
     targets += [(str(settings.course_package), f"{SANDBOX_COURSE_ROOT}/course"),
                 (str(settings.worker_script), SANDBOX_WORKER)]
@@ -141,7 +143,6 @@ def bwrap_command(settings: SandboxSettings) -> list[str]:
     for source, target in targets:
         command += ["--ro-bind", source, target]
     command += ["--proc", "/proc", "--dev", "/dev"]
-    command += ["--perms", "0755", "--size", str(settings.tmp_size_bytes), "--tmpfs", "/tmp"]
     command += ["--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
                 "--hostname", "jupyter", "--die-with-parent", "--new-session", "--chdir", "/tmp", "--clearenv"]
     if os.geteuid() == 0:

@@ -121,3 +121,16 @@ def test_grading_refuses_to_run_unsandboxed_without_bubblewrap(monkeypatch, caps
     monkeypatch.setattr(bwrap.os, "access", lambda path, mode: False)
     assert main(["grade", "/nonexistent-cohort", "01-batch-size"]) == 2
     assert "apt-get install -y bubblewrap" in capsys.readouterr().err
+
+
+@needs_bwrap
+def test_a_checkout_under_tmp_stays_visible_in_the_sandbox(monkeypatch):
+    """The sandbox's private /tmp is mounted before the interpreter and course binds, so a checkout or venv
+    under /tmp (as in a CI clone) is bound on top of it instead of being hidden by it."""
+    import autograder.sandbox.bwrap as bwrap
+
+    monkeypatch.setattr(bwrap, "python_roots", lambda: ["/tmp/ci-clone/.venv"])
+    command = bwrap.bwrap_command(SandboxSettings())
+    tmpfs = command.index("--tmpfs")
+    venv_bind = max(i for i, arg in enumerate(command) if arg == "/tmp/ci-clone/.venv")
+    assert tmpfs < venv_bind
