@@ -392,3 +392,25 @@ def test_tiny_segments_are_not_labelled():
 def test_static_fallback_is_a_png():
     bundle = compute_budget_explorer()._repr_mimebundle_()
     assert "image/png" in bundle and "application/vnd.jupyter.widget-view+json" in bundle
+
+
+def test_serving_rate_slider_leaves_the_over_training_axis_and_mostly_the_compute_axis_alone():
+    """Over the whole serving-rate range the over-training axis keeps its limits and holds the curve; the
+    compute axis tops out at a 1-or-3 x 10^k step above the bars, so it moves only when they cross one."""
+    explorer = compute_budget_explorer()
+    budget_ax, overtraining_ax = explorer.figure.axes
+    limits = overtraining_ax.get_ylim()
+    control = explorer.controls["tokens_per_s"]
+    tops = set()
+    for exponent in np.arange(5.0, 9.01, 0.25):
+        control.value = 10 ** exponent
+        assert overtraining_ax.get_ylim() == limits
+        curve = overtraining_ax.lines[0].get_ydata()
+        assert limits[0] < curve.min() and curve.max() < limits[1]
+        top = budget_ax.get_ylim()[1]
+        tallest = max(p.get_y() + p.get_height() for p in budget_ax.patches)
+        assert 1.25 * tallest <= top <= 1.25 * 3.4 * tallest
+        mantissa = top / 10 ** np.floor(np.log10(top))
+        assert mantissa == pytest.approx(1) or mantissa == pytest.approx(3)
+        tops.add(top)
+    assert len(tops) <= 9  # 4 decades, two steps each

@@ -402,3 +402,19 @@ def test_static_fallback_is_a_png():
     """Displayed without a kernel the explorer shows a PNG of its figure."""
     bundle = imbalance_explorer()._repr_mimebundle_()
     assert "image/png" in bundle and "application/vnd.jupyter.widget-view+json" in bundle
+
+
+def test_context_slider_moves_the_stage_axis_only_in_steps():
+    """Stage ticks stay while only the context moves; the time axis tops out at a 1-2-5 step above the bars."""
+    explorer = imbalance_explorer()
+    stage_ax = explorer.figure.axes[0]
+    ticks = list(stage_ax.get_xticks())
+    tops = set()
+    for exponent in np.arange(10, 20.01, 0.5):
+        explorer.controls["context_tokens"].value = 2 ** exponent
+        assert list(stage_ax.get_xticks()) == ticks
+        top = stage_ax.get_ylim()[1]
+        tallest = max(b.get_height() for b in _visible_bars(explorer))
+        assert 1.3 * tallest <= top <= 1.3 * 2.5 * tallest
+        tops.add(top)
+    assert len(tops) <= 7

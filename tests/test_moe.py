@@ -317,3 +317,20 @@ def test_static_fallback_is_a_png():
     """Displayed without a kernel the explorer shows a PNG of its figure."""
     bundle = moe_explorer()._repr_mimebundle_()
     assert "image/png" in bundle and "application/vnd.jupyter.widget-view+json" in bundle
+
+
+def test_layer_axis_moves_in_steps_and_the_token_panel_not_at_all():
+    """The layer-time axis tops out at a 1-or-3 x 10^k step above the curve; per token nothing moves."""
+    explorer = moe_explorer()
+    layer_ax, token_ax = explorer.figure.axes
+    token_limits, token_data = token_ax.get_ylim(), np.array(token_ax.lines[-2].get_ydata())
+    tops = set()
+    for exponent in np.arange(0, 12.01, 0.5):
+        explorer.controls["tokens_per_chip"].value = 2 ** exponent
+        top = layer_ax.get_ylim()[1]
+        peak = float(np.max(layer_ax.lines[2].get_ydata()))
+        assert 1.12 * peak <= top <= 1.12 * 3.4 * peak
+        tops.add(top)
+        assert token_ax.get_ylim() == token_limits
+        assert np.array_equal(token_ax.lines[-2].get_ydata(), token_data)
+    assert len(tops) <= 9

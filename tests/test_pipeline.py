@@ -376,3 +376,25 @@ def test_explorer_redraws_the_same_image_widget_for_every_control():
     assert "Llama-3-70B" in explorer.readout.value
     bundle = explorer._repr_mimebundle_()
     assert "image/png" in bundle
+
+
+def test_schedule_axes_frame_powers_of_two():
+    """The schedule axes show p and m rounded up to powers of two, so their limits change only when a slider
+    crosses one, and always hold the whole schedule."""
+    assert [explorer_module.frame_size(n) for n in (1, 2, 3, 4, 5, 8, 9, 16, 32)] == [4, 4, 4, 4, 8, 8, 16, 16, 32]
+    explorer = explorer_module.pipeline_explorer()
+    schedule_ax = explorer.figure.axes[0]
+    seen = []
+    for stages in range(5, 9):
+        explorer.controls["stages"].value = stages
+        seen.append((schedule_ax.get_xlim(), schedule_ax.get_ylim(), tuple(schedule_ax.get_yticks())))
+        view = explorer_module.pipeline_view(mode="training", stages=stages, microbatches=8,
+                                             sequences_per_microbatch=2400)
+        assert schedule_ax.get_xlim()[1] >= view.schedule.slots and schedule_ax.get_ylim()[0] == 8
+    assert len(set(seen)) == 1
+    explorer.controls["mode"].value = "decode"
+    for stages in (1, 16):
+        explorer.controls["stages"].value = stages
+        view = explorer_module.pipeline_view(mode="decode", stages=stages, microbatches=8,
+                                             sequences_per_microbatch=2400)
+        assert schedule_ax.get_xlim() == (0, view.frame[1]) and view.frame[1] >= view.schedule.slots

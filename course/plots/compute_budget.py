@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,6 +18,23 @@ TOKEN_SYMBOLS = {"pretrain": "D_pre", "rl": "D_RL", "inference": "D_inf"}
 BAR_NAMES = ("pre-training at\nChinchilla (20/param)", "equal-cost\noptimum")
 LABEL_MIN_SHARE = 0.08
 """Segments below this share of their bar's height get no label inside them [fraction]."""
+BAR_HEADROOM = 1.25
+"""The compute axis reaches at least this many times the taller bar (room for the labels above the bars)."""
+LIMIT_STEPS = (1.0, 3.0)
+"""Top of the compute axis: the smallest step x 10^k above the bars, so it moves only when a step is crossed."""
+
+
+def nice_ceiling(value: float, steps: tuple[float, ...] = LIMIT_STEPS) -> float:
+    """The smallest ``step x 10^k`` at or above ``value`` (e.g. 3.1e26 -> 1e27); 1 for non-positive values."""
+    if not (value > 0 and math.isfinite(value)):
+        return 1.0
+    exponent = math.floor(math.log10(value))
+    for power in (exponent - 1, exponent, exponent + 1):
+        for step in steps:
+            candidate = step * 10.0 ** power
+            if candidate >= value:
+                return candidate
+    return 10.0 ** (exponent + 1)
 
 
 def format_tokens(tokens: float) -> str:
@@ -39,6 +57,9 @@ class BudgetChart:
         overtraining_curve: equal-cost D_pre / Chinchilla tokens over ``params_grid`` [x].
         current_params, current_overtraining: the selected model [count, x].
         lecture_params, lecture_overtraining: the lecture's point (100B, ~100x) [count, x].
+        overtraining_ylim: limits of the over-training axis [x], or None to fit this curve. The explorer
+            passes limits that hold the curve over the serving-rate slider's whole range, so moving that
+            slider moves the curve, not the axis.
     """
 
     flops: dict[str, np.ndarray]
@@ -49,6 +70,7 @@ class BudgetChart:
     current_overtraining: float
     lecture_params: float
     lecture_overtraining: float
+    overtraining_ylim: tuple[float, float] | None = None
 
     @property
     def totals(self) -> np.ndarray:
@@ -84,6 +106,7 @@ def draw_budget_chart(budget_ax: Axes, overtraining_ax: Axes, chart: BudgetChart
     budget_ax.legend(loc="upper left", fontsize=8)
     budget_ax.grid(True, axis="y", alpha=0.3)
 
+
     plain_log_axes(overtraining_ax)
     overtraining_ax.set(xlabel="active parameters", ylabel="D_pre / Chinchilla tokens [x]",
                         title="Over-training at the equal-cost optimum")
@@ -100,28 +123,69 @@ def draw_budget_chart(budget_ax: Axes, overtraining_ax: Axes, chart: BudgetChart
     return artists
 
 
+def _set_text(text, value: str) -> None:
+    """``text.set_text`` only when the string differs (an unchanged label is not redrawn)."""
+    if text.get_text() != value:
+        text.set_text(value)
+
+
+def _set_visible(artist, visible: bool) -> None:
+    if artist.get_visible() != visible:
+        artist.set_visible(visible)
+
+
+def _on_pixel(ax, x: float, y: float) -> tuple[float, float]:
+    """``(x, y)`` moved vertically by under half a pixel onto a whole device pixel, once the figure's layout
+    is frozen (after its first render): labels moving with the bars then reuse cached glyph bitmaps."""
+    if not getattr(ax.figure, "_course_layout_frozen", False):
+        return x, y
+    transform = ax.transData
+    px, py = transform.transform((x, y))
+    return x, float(transform.inverted().transform((px, round(py)))[1])
+
+
+def overtraining_limits(chart: BudgetChart) -> tuple[float, float]:
+    """Limits of the over-training axis: ``chart.overtraining_ylim``, or a fit to this curve, 1x and the lecture."""
+    if chart.overtraining_ylim is not None:
+        return chart.overtraining_ylim
+    values = np.concatenate([chart.overtraining_curve, [1.0, chart.lecture_overtraining]])
+    return float(values.min() / 3), float(values.max() * 3)
+
+
 def update_budget_chart(artists: BudgetArtists, chart: BudgetChart) -> None:
-    """Move the bars, labels, curve and marker to ``chart`` in place."""
+    """Move the bars, labels, curve and marker to ``chart`` in place.
+
+    Only what differs is set: the compute axis' top moves in steps (``nice_ceiling``), labels are rewritten
+    only when their text changes, and the over-training axis keeps ``chart.overtraining_ylim``.
+    """
+    budget_ax, overtraining_ax = artists.axes
     totals = chart.totals
+    top = nice_ceiling(float(totals.max()) * BAR_HEADROOM)
+    if budget_ax.get_ylim() != (0, top):
+        budget_ax.set_ylim(0, top)
     bottoms = np.zeros_like(totals)
     for phase in PHASES:
         heights = chart.flops[phase]
         for index, (rect, label) in enumerate(zip(artists.bars[phase], artists.bar_labels[phase])):
             rect.set_y(bottoms[index])
             rect.set_height(heights[index])
-            label.set_position((rect.get_x() + rect.get_width() / 2, bottoms[index] + heights[index] / 2))
-            label.set_text(f"{PHASE_NAMES[phase]}\n{TOKEN_SYMBOLS[phase]} = {format_tokens(chart.tokens[phase][index])}")
-            label.set_visible(bool(heights[index] >= LABEL_MIN_SHARE * totals[index]))
+            label.set_position(_on_pixel(budget_ax, rect.get_x() + rect.get_width() / 2,
+                                         bottoms[index] + heights[index] / 2))
+            _set_text(label, f"{PHASE_NAMES[phase]}\n{TOKEN_SYMBOLS[phase]} = {format_tokens(chart.tokens[phase][index])}")
+            _set_visible(label, bool(heights[index] >= LABEL_MIN_SHARE * totals[index]))
         bottoms = bottoms + heights
     for index, label in enumerate(artists.share_labels):
         share = chart.flops["pretrain"][index] / totals[index]
-        label.set_position((index, totals[index]))
-        label.set_text(f"pre-training: {share * 100:.2g}% of total")
-    budget_ax, overtraining_ax = artists.axes
-    budget_ax.set_ylim(0, totals.max() * 1.25)
+        label.set_position(_on_pixel(budget_ax, index, totals[index]))
+        _set_text(label, f"pre-training: {share * 100:.2g}% of total")
 
-    artists.curve.set_data(chart.params_grid, chart.overtraining_curve)
+    if not (np.array_equal(artists.curve.get_xdata(), chart.params_grid)
+            and np.array_equal(artists.curve.get_ydata(), chart.overtraining_curve)):
+        artists.curve.set_data(chart.params_grid, chart.overtraining_curve)
     artists.point.set_data([chart.current_params], [chart.current_overtraining])
-    values = np.concatenate([chart.overtraining_curve, [1.0, chart.lecture_overtraining]])
-    overtraining_ax.set_xlim(chart.params_grid.min(), chart.params_grid.max())
-    overtraining_ax.set_ylim(values.min() / 3, values.max() * 3)
+    xlim = (float(chart.params_grid.min()), float(chart.params_grid.max()))
+    if overtraining_ax.get_xlim() != xlim:
+        overtraining_ax.set_xlim(*xlim)
+    ylim = overtraining_limits(chart)
+    if overtraining_ax.get_ylim() != ylim:
+        overtraining_ax.set_ylim(*ylim)

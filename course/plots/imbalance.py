@@ -2,15 +2,36 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.patches import Patch
-from matplotlib.ticker import FuncFormatter, NullLocator
+from matplotlib.ticker import FuncFormatter, MaxNLocator, NullLocator
 
 COLORS = {"stage": "#1f77b4", "bottleneck": "#d62728", "mean": "black", "even": "#1f77b4", "best": "#2ca02c",
           "marker": "#ff7f0e"}
+
+LIMIT_STEPS = (1.0, 2.0, 5.0)
+"""Top of the stage-time axis: the smallest step x 10^k above the bars, so the axis (its tick labels, the
+costly part of a redraw) moves only when the tallest bar crosses a step, not on every slider event."""
+
+BAR_HEADROOM = 1.3
+"""The stage-time axis reaches at least this many times the tallest bar (room for the labels and legend)."""
+
+
+def nice_ceiling(value: float, steps: tuple[float, ...] = LIMIT_STEPS) -> float:
+    """The smallest ``step x 10^k`` at or above ``value`` (e.g. 3.1 -> 5); 1 for non-positive values."""
+    if not (value > 0 and math.isfinite(value)):
+        return 1.0
+    exponent = math.floor(math.log10(value))
+    for power in (exponent - 1, exponent, exponent + 1):
+        for step in steps:
+            candidate = step * 10.0 ** power
+            if candidate >= value:
+                return candidate
+    return 10.0 ** (exponent + 1)
 
 
 @dataclass(frozen=True)
@@ -64,6 +85,16 @@ def _tokens_label(value: float, _position=None) -> str:
     return f"{value:g}"
 
 
+def _on_pixel(ax: Axes, x: float, y: float) -> tuple[float, float]:
+    """``(x, y)`` moved vertically by under half a pixel onto a whole device pixel, once the figure's layout
+    is frozen (after its first render): labels riding on the bars then reuse cached glyph bitmaps."""
+    if not getattr(ax.figure, "_course_layout_frozen", False):
+        return x, y
+    transform = ax.transData
+    px, py = transform.transform((x, y))
+    return x, float(transform.inverted().transform((px, round(py)))[1])
+
+
 def draw_imbalance(stage_ax: Axes, efficiency_ax: Axes, view: ImbalanceView, max_stages: int) -> ImbalanceArtists:
     """Pre-create ``max_stages`` bars and the efficiency curves; return the artists (drawn with ``view``)."""
     bars = stage_ax.bar(np.arange(max_stages), np.zeros(max_stages), width=0.8, color=COLORS["stage"])
@@ -73,6 +104,7 @@ def draw_imbalance(stage_ax: Axes, efficiency_ax: Axes, view: ImbalanceView, max
     stage_ax.legend(handles=[mean_line, Patch(color=COLORS["bottleneck"], label="bottleneck stage")],
                     loc="upper center", ncols=2, fontsize=8)
     stage_ax.grid(True, axis="y", alpha=0.3)
+    stage_ax.yaxis.set_major_locator(MaxNLocator(steps=[1, 2, 5, 10]))  # 0.5 steps, not 0.25: short labels
 
     efficiency_ax.set_xscale("log", base=2)
     efficiency_ax.xaxis.set_minor_locator(NullLocator())
@@ -93,29 +125,46 @@ def draw_imbalance(stage_ax: Axes, efficiency_ax: Axes, view: ImbalanceView, max
 
 
 def update_imbalance(artists: ImbalanceArtists, view: ImbalanceView) -> None:
-    """Move bars, labels, lines and the marker to ``view`` in place; hide bars beyond the stage count."""
+    """Move bars, labels, lines and the marker to ``view`` in place; hide bars beyond the stage count.
+
+    Only what differs is set: the stage axis' ticks change with the stage count only, its top moves in
+    steps (``nice_ceiling``), and labels and colours are rewritten only when they change.
+    """
     stages = len(view.stage_ms)
     if stages > artists.max_stages:
         raise ValueError(f"{stages} stages but only {artists.max_stages} bars were created")
     top = float(np.max(view.stage_ms))
+    stage_ax, efficiency_ax = artists.axes
+    ylim = (0.0, nice_ceiling(top * BAR_HEADROOM))
+    if stage_ax.get_ylim() != ylim:
+        stage_ax.set_ylim(*ylim)
     for k, (bar, label) in enumerate(zip(artists.bars, artists.labels)):
         visible = k < stages
-        bar.set_visible(visible)
-        label.set_visible(visible)
+        if bar.get_visible() != visible:
+            bar.set_visible(visible)
+            label.set_visible(visible)
         if visible:
             height = float(view.stage_ms[k])
             bar.set_height(height)
-            bar.set_color(COLORS["bottleneck"] if view.bottleneck[k] else COLORS["stage"])
-            label.set_position((k, height))
-            label.set_text(f"{view.globals_per_stage[k]} G")
+            colour = COLORS["bottleneck"] if view.bottleneck[k] else COLORS["stage"]
+            if getattr(bar, "_course_colour", None) != colour:
+                bar.set_color(colour)
+                bar._course_colour = colour
+            label.set_position(_on_pixel(stage_ax, k, height))
+            text = f"{view.globals_per_stage[k]} G"
+            if label.get_text() != text:
+                label.set_text(text)
     artists.mean_line.set_ydata([view.mean_ms] * 2)
-    stage_ax, _ = artists.axes
-    stage_ax.set_xlim(-0.6, stages - 0.4)
-    stage_ax.set_ylim(0.0, top * 1.3)
-    stage_ax.set_xticks(np.arange(stages), [str(k + 1) for k in range(stages)])
+    if getattr(stage_ax, "_course_stages", None) != stages:
+        stage_ax.set_xlim(-0.6, stages - 0.4)
+        stage_ax.set_xticks(np.arange(stages), [str(k + 1) for k in range(stages)])
+        stage_ax._course_stages = stages
 
-    artists.even_line.set_data(view.contexts, view.even_efficiency)
-    artists.best_line.set_data(view.contexts, view.best_efficiency)
+    for line, curve in ((artists.even_line, view.even_efficiency), (artists.best_line, view.best_efficiency)):
+        if not (np.array_equal(line.get_xdata(), view.contexts) and np.array_equal(line.get_ydata(), curve)):
+            line.set_data(view.contexts, curve)
     artists.point.set_data([view.context_tokens], [view.efficiency])
     artists.context_line.set_xdata([view.context_tokens] * 2)
-    artists.axes[1].set_xlim(view.contexts.min(), view.contexts.max())
+    xlim = (float(view.contexts.min()), float(view.contexts.max()))
+    if efficiency_ax.get_xlim() != xlim:
+        efficiency_ax.set_xlim(*xlim)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -13,6 +14,23 @@ COLORS = {"scale_up": "#1f77b4", "scale_out": "#d62728", "total": "black", "step
 
 EP_TICKS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512)
 """Tick positions of the expert-parallel axis [chips]."""
+
+LIMIT_STEPS = (1.0, 3.0)
+"""Top of the layer-time axis: the smallest step x 10^k above the curves, so the axis (its tick labels, the
+costly part of a redraw) moves only when the curves cross a step, not on every slider event."""
+
+
+def nice_ceiling(value: float, steps: tuple[float, ...] = LIMIT_STEPS) -> float:
+    """The smallest ``step x 10^k`` at or above ``value`` (e.g. 310 -> 1000); 1 for non-positive values."""
+    if not (value > 0 and math.isfinite(value)):
+        return 1.0
+    exponent = math.floor(math.log10(value))
+    for power in (exponent - 1, exponent, exponent + 1):
+        for step in steps:
+            candidate = step * 10.0 ** power
+            if candidate >= value:
+                return candidate
+    return 10.0 ** (exponent + 1)
 
 
 @dataclass(frozen=True)
@@ -85,6 +103,9 @@ def draw_moe_curves(layer_ax: Axes, token_ax: Axes, curves: MoeCurves, max_other
     layer_boundary = layer_ax.axvline(8, color=COLORS["boundary"], ls=":", label="NVLink domain size")
     layer_ax.legend(loc="upper left", fontsize=8)
     layer_ax.grid(True, alpha=0.3)
+    # the faint grid over the curves: a slider event that moves the axis then starts redrawing at the same
+    # artist (the first curve) as one that does not, so the renderer keeps its background
+    layer_ax.set_axisbelow(False)
 
     _ep_axis(token_ax)
     token_ax.set(xlabel="expert-parallel degree [GPUs]", ylabel="time per token per layer [ns]",
@@ -100,8 +121,27 @@ def draw_moe_curves(layer_ax: Axes, token_ax: Axes, curves: MoeCurves, max_other
     return artists
 
 
+def _set_data(line, x, y) -> None:
+    """``line.set_data`` only when the data differ (beyond rounding: per-token times computed at another
+    token count agree to the last bits only)."""
+    old_x, old_y = np.asarray(line.get_xdata(), dtype=float), np.asarray(line.get_ydata(), dtype=float)
+    new_x, new_y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    if not (old_x.shape == new_x.shape and old_y.shape == new_y.shape
+            and np.allclose(old_x, new_x, rtol=1e-12, atol=0) and np.allclose(old_y, new_y, rtol=1e-12, atol=0)):
+        line.set_data(x, y)
+
+
+def _set_lim(setter, getter, low: float, high: float) -> None:
+    if getter() != (low, high):
+        setter(low, high)
+
+
 def update_moe_curves(artists: MoeArtists, curves: MoeCurves) -> None:
-    """Move the artists to new curves in place."""
+    """Move the artists to new curves in place, touching only what differs.
+
+    The layer-time axis tops out at a step (``nice_ceiling``) above the curves, so it moves only when they
+    cross one; the per-token panel does not depend on the token count at all.
+    """
     layer_ax, token_ax = artists.axes
     artists.scale_up_line.set_data(curves.ep, curves.scale_up_us)
     artists.scale_out_line.set_data(curves.ep, curves.scale_out_us)
@@ -109,21 +149,25 @@ def update_moe_curves(artists: MoeArtists, curves: MoeCurves) -> None:
     domain = curves.domain_size
     artists.step_line.set_data([domain, 2 * domain], [curves.one_domain_us, curves.two_domains_us])
     artists.step_text.set_position((2 * domain * 1.12, curves.two_domains_us))
-    artists.step_text.set_text(f"×{curves.step:.1f}")
+    step_label = f"×{curves.step:.1f}"
+    if artists.step_text.get_text() != step_label:
+        artists.step_text.set_text(step_label)
     for boundary in (artists.layer_boundary, artists.token_boundary):
-        boundary.set_xdata([domain, domain])
+        _set_data(boundary, [domain, domain], boundary.get_ydata())
 
-    artists.token_line.set_data(curves.ep, curves.per_token_ns)
+    _set_data(artists.token_line, curves.ep, curves.per_token_ns)
     for line, other in zip(artists.token_lines, curves.others):
         _, ep, per_token_ns = other
-        line.set_data(ep, per_token_ns)
-        line.set_visible(True)
+        _set_data(line, ep, per_token_ns)
+        if not line.get_visible():
+            line.set_visible(True)
     for line in artists.token_lines[len(curves.others):]:
-        line.set_visible(False)
+        if line.get_visible():
+            line.set_visible(False)
 
-    x_max = max([curves.ep.max(), *(other[1].max() for other in curves.others)])
+    x_max = float(max([curves.ep.max(), *(other[1].max() for other in curves.others)]))
     for ax in (layer_ax, token_ax):
-        ax.set_xlim(1, x_max)
-    layer_ax.set_ylim(0, float(np.max(curves.total_us)) * 1.12)
+        _set_lim(ax.set_xlim, ax.get_xlim, 1.0, x_max)
+    _set_lim(layer_ax.set_ylim, layer_ax.get_ylim, 0.0, nice_ceiling(float(np.max(curves.total_us)) * 1.12))
     token_top = max([float(np.max(curves.per_token_ns)), *(float(np.max(o[2])) for o in curves.others)])
-    token_ax.set_ylim(0, token_top * 1.08)
+    _set_lim(token_ax.set_ylim, token_ax.get_ylim, 0.0, token_top * 1.08)

@@ -1,7 +1,10 @@
 """Segment 3 plots: a pipeline schedule (stages x time) and memory per stage against context length.
 
 The schedule is one RGBA image of a fixed maximum size; a redraw only rewrites
-its pixels and moves the axis limits, so no artist is added per slider event.
+its pixels, so no artist is added per slider event. Its axes can show a fixed
+frame of stages x slots larger than the schedule (``view``), so that the axis
+limits and tick labels, the costly part of a redraw, stay put while the sliders
+move within that frame.
 """
 
 from __future__ import annotations
@@ -51,6 +54,9 @@ class MemoryCurves:
     crossover_tokens: float
     marker_tokens: float | None = None
     marker_label: str = ""
+    weights_range_gb: tuple[float, float] | None = None
+    """Smallest and largest weights per stage over the stage-count slider [GB], or None: included in the
+    y limits so that they do not move with the stage count."""
 
 
 @dataclass
@@ -109,22 +115,45 @@ def draw_schedule(ax: Axes, schedule: Schedule, max_stages: int, max_slots: int)
     return image, separators, flush_line
 
 
-def update_schedule(artists: PipelineArtists, schedule: Schedule, title: str) -> None:
-    """Repaint the schedule image in place and fit the axes to it."""
-    artists.image.set_data(schedule_rgba(schedule, artists.max_stages, artists.max_slots))
+def _schedule_ticks(stages: int) -> tuple[np.ndarray, list[str]]:
+    """Row-centre tick positions and stage labels (1-based), at most about 8 of them."""
+    step = max(1, int(np.ceil(stages / 8)))
+    return (np.arange(stages) + 0.5)[::step], [str(s + 1) for s in range(stages)][::step]
+
+
+def update_schedule(artists: PipelineArtists, schedule: Schedule, title: str,
+                    view: tuple[int, int] | None = None) -> None:
+    """Repaint the schedule image in place and frame it.
+
+    ``view`` is (stages, slots) the axes show, at least the schedule's own size; None fits the axes to the
+    schedule. Limits, ticks, separators and the title are set only when they change.
+    """
+    # 8-bit RGBA: Matplotlib resamples it about twice as fast as floats
+    pixels = np.round(schedule_rgba(schedule, artists.max_stages, artists.max_slots) * 255).astype(np.uint8)
+    artists.image.set_data(pixels)
     ax = artists.schedule_ax
-    ax.set_xlim(0, schedule.slots)
-    ax.set_ylim(schedule.stages, 0)
-    artists.separators.set_segments([[(0, s), (schedule.slots, s)] for s in range(1, schedule.stages)])
-    ticks = np.arange(schedule.stages) + 0.5
-    step = max(1, int(np.ceil(schedule.stages / 8)))
-    ax.set_yticks(ticks[::step], [str(s + 1) for s in range(schedule.stages)][::step])
+    rows, slots = view if view is not None else (schedule.stages, schedule.slots)
+    rows, slots = max(rows, schedule.stages), max(slots, schedule.slots)
+    if ax.get_xlim() != (0, slots):
+        ax.set_xlim(0, slots)
+    if ax.get_ylim() != (rows, 0):
+        ax.set_ylim(rows, 0)
+    separators = (schedule.stages, schedule.slots)
+    if getattr(artists.separators, "_course_shape", None) != separators:
+        artists.separators.set_segments([[(0, s), (schedule.slots, s)] for s in range(1, schedule.stages)])
+        artists.separators._course_shape = separators
+    if getattr(ax, "_course_tick_rows", None) != rows:
+        ax.set_yticks(*_schedule_ticks(rows))
+        ax._course_tick_rows = rows
     if schedule.flush_slot is None:
-        artists.flush_line.set_visible(False)
+        if artists.flush_line.get_visible():
+            artists.flush_line.set_visible(False)
     else:
         artists.flush_line.set_xdata([schedule.flush_slot - 0.05] * 2)
-        artists.flush_line.set_visible(True)
-    ax.set_title(title, fontsize=10)
+        if not artists.flush_line.get_visible():
+            artists.flush_line.set_visible(True)
+    if ax.get_title() != title:
+        ax.set_title(title, fontsize=10)
 
 
 def draw_memory(ax: Axes):
@@ -150,6 +179,8 @@ def update_memory(artists: PipelineArtists, curves: MemoryCurves) -> None:
     artists.kv_line.set_data(x, curves.kv_gb)
     artists.total_line.set_data(x, weights + curves.kv_gb)
     values = [weights, curves.kv_gb]
+    if curves.weights_range_gb is not None:
+        values.append(np.array(curves.weights_range_gb, dtype=float))
     if curves.capacity_gb is None:
         artists.capacity_line.set_visible(False)
     else:
@@ -164,27 +195,36 @@ def update_memory(artists: PipelineArtists, curves: MemoryCurves) -> None:
     else:
         artists.marker_line.set_xdata([curves.marker_tokens] * 2)
         artists.marker_line.set_visible(True)
-        artists.memory_ax.get_legend().get_texts()[-1].set_text(curves.marker_label)
+        label = artists.memory_ax.get_legend().get_texts()[-1]
+        if label.get_text() != curves.marker_label:
+            label.set_text(curves.marker_label)
     ax = artists.memory_ax
-    ax.set_xlim(x.min(), x.max())
+    xlim = (float(x.min()), float(x.max()))
+    if ax.get_xlim() != xlim:
+        ax.set_xlim(*xlim)
     stacked = np.concatenate([np.ravel(v) for v in values])
     stacked = stacked[np.isfinite(stacked) & (stacked > 0)]
-    ax.set_ylim(stacked.min() / 2, stacked.max() * 4)
+    ylim = (float(stacked.min() / 2), float(stacked.max() * 4))
+    if ax.get_ylim() != ylim:
+        ax.set_ylim(*ylim)
 
 
 def draw_pipeline(schedule_ax: Axes, memory_ax: Axes, schedule: Schedule, schedule_title: str,
-                  curves: MemoryCurves, max_stages: int, max_slots: int) -> PipelineArtists:
-    """Draw the schedule and the memory panel; return their artists for in-place updates."""
+                  curves: MemoryCurves, max_stages: int, max_slots: int,
+                  view: tuple[int, int] | None = None) -> PipelineArtists:
+    """Draw the schedule and the memory panel; return their artists for in-place updates.
+
+    ``view``: (stages, slots) the schedule axes show (see ``update_schedule``)."""
     image, separators, flush_line = draw_schedule(schedule_ax, schedule, max_stages, max_slots)
     memory = draw_memory(memory_ax)
     artists = PipelineArtists(image, separators, flush_line, schedule_ax, *memory, memory_ax,
                               max_stages=max_stages, max_slots=max_slots)
-    update_pipeline(artists, schedule, schedule_title, curves)
+    update_pipeline(artists, schedule, schedule_title, curves, view)
     return artists
 
 
 def update_pipeline(artists: PipelineArtists, schedule: Schedule, schedule_title: str,
-                    curves: MemoryCurves) -> None:
-    """Update both panels in place."""
-    update_schedule(artists, schedule, schedule_title)
+                    curves: MemoryCurves, view: tuple[int, int] | None = None) -> None:
+    """Update both panels in place (``view``: see ``update_schedule``)."""
+    update_schedule(artists, schedule, schedule_title, view)
     update_memory(artists, curves)

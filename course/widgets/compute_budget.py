@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import ipywidgets as widgets
 import numpy as np
 
@@ -13,7 +15,11 @@ from course.widgets.base import Explorer
 PARAMS_GRID = np.logspace(9, 12, 61)
 """Active parameters drawn on the over-training axis, 1B to 1T [count]."""
 
+TOKENS_PER_S_LOG10_RANGE = (5, 9)
+"""Serving-rate slider range, 10^5 to 10^9 tokens/s [log10 tokens/s]."""
 
+
+@lru_cache(maxsize=1)
 def _lecture_point() -> tuple[float, float]:
     """The lecture's model size and its rounded over-training factor [count, x]."""
     pretrain = cb.optimal_pretrain_tokens(cb.LECTURE_ROUNDED_INFERENCE_TOKENS)
@@ -32,6 +38,8 @@ def budget_chart(*, tokens_per_s: float, days: float, active_params: float, rl_f
     chinchilla_flops = cb.pretraining_flops(active_params, optimum.chinchilla_tokens)
     sweep = cb.equal_cost_budget(tokens_per_s, days, PARAMS_GRID, rl_flops_per_param_token, inefficiency)
     lecture_params, lecture_overtraining = _lecture_point()
+    curve_limits = _overtraining_ylim(float(days), float(rl_flops_per_param_token), float(inefficiency),
+                                      lecture_overtraining)
     chart = BudgetChart(
         flops={
             "pretrain": np.array([chinchilla_flops, optimum.pretrain_flops], dtype=float),
@@ -49,8 +57,23 @@ def budget_chart(*, tokens_per_s: float, days: float, active_params: float, rl_f
         current_overtraining=float(optimum.overtraining_factor),
         lecture_params=lecture_params,
         lecture_overtraining=lecture_overtraining,
+        overtraining_ylim=curve_limits,
     )
     return chart, optimum
+
+
+@lru_cache(maxsize=256)
+def _overtraining_ylim(days: float, rl_flops_per_param_token: float, inefficiency: float,
+                       lecture_overtraining: float) -> tuple[float, float]:
+    """Over-training axis limits that hold the curve at every serving rate on the slider [x].
+
+    The curve rises with the serving rate, so its extremes are at the slider's ends; with 1x and the
+    lecture's point, a factor 3 of margin either side (as a fit to one curve had).
+    """
+    low, high = (cb.equal_cost_budget(10.0 ** exponent, days, PARAMS_GRID, rl_flops_per_param_token,
+                                      inefficiency).overtraining_factor for exponent in TOKENS_PER_S_LOG10_RANGE)
+    values = np.concatenate([np.ravel(low), np.ravel(high), [1.0, lecture_overtraining]])
+    return float(values.min() / 3), float(values.max() * 3)
 
 
 def budget_readout(optimum: cb.DeploymentBudget, tokens_per_s: float, days: float) -> str:
@@ -74,7 +97,8 @@ def compute_budget_explorer(tokens_per_s: float = cb.LECTURE_SERVING_TOKENS_PER_
     """Sliders for the deployment and the lecture's factors, redrawing compute by phase and over-training."""
     wide = {"description_width": "initial"}
     controls = {
-        "tokens_per_s": widgets.FloatLogSlider(value=tokens_per_s, base=10, min=5, max=9, step=0.05,
+        "tokens_per_s": widgets.FloatLogSlider(value=tokens_per_s, base=10, min=TOKENS_PER_S_LOG10_RANGE[0],
+                                               max=TOKENS_PER_S_LOG10_RANGE[1], step=0.05,
                                                description="serving rate [tokens/s]", readout_format=".3g",
                                                style=wide),
         "days": widgets.IntSlider(value=int(days), min=7, max=730, step=1, description="deployment [days]",

@@ -38,6 +38,30 @@ MODELS = {"deepseek-v3": llms.DEEPSEEK_V3, "llama-3-70b": llms.LLAMA_3_70B}
 """Models offered by the explorer, by key."""
 
 
+MIN_FRAME = 4
+"""Fewest stages and micro-batches the schedule axes frame [count]."""
+
+
+def frame_size(count: int) -> int:
+    """The smallest power of two at or above ``count``, at least ``MIN_FRAME``: the schedule axes show whole
+    steps of these, so their limits and tick labels move only when a slider crosses a power of two [count]."""
+    return max(MIN_FRAME, 1 << max(0, int(count) - 1).bit_length())
+
+
+def schedule_frame(mode: str, stages: int, microbatches: int) -> tuple[int, int]:
+    """(stages, slots) shown by the schedule axes: the schedule at p and m rounded up to powers of two.
+
+    A schedule's slots grow with both p and m, so the frame holds the schedule; above ``MIN_FRAME`` it fills
+    at least about half of it in each direction.
+    """
+    rows, batches = frame_size(stages), frame_size(microbatches)
+    if mode == "training":
+        slots = (1 + BACKWARD_SLOTS) * (batches + rows - 1)
+    else:
+        slots = DECODE_TOKENS_SHOWN * pipeline.decode_cycle_slots(rows, batches)
+    return rows, min(slots, MAX_SLOTS)
+
+
 def stage_capacity_bytes(chip: chips.Chip = STAGE) -> float:
     """HBM of one stage made of one full scale-up domain (a rack) of ``chip`` [bytes]."""
     return chip.hbm_bytes * chip.scale_up_domain
@@ -61,6 +85,7 @@ class PipelineView:
         memory: the memory panel's curves (decode, one micro-batch of b per stage).
         kv_over_weights_published: KV / weights per stage at DeepSeek's published average context [ratio].
         saving_published: share of a stage's memory saved by pipelining at that context [fraction].
+        frame: (stages, slots) the schedule axes show (``schedule_frame``), or None to fit the schedule.
     """
 
     mode: str
@@ -72,6 +97,7 @@ class PipelineView:
     memory: MemoryCurves
     kv_over_weights_published: float
     saving_published: float
+    frame: tuple[int, int] | None = None
 
 
 def pipeline_view(*, mode: str, stages: int, microbatches: int, sequences_per_microbatch: float,
@@ -97,6 +123,8 @@ def pipeline_view(*, mode: str, stages: int, microbatches: int, sequences_per_mi
         crossover_tokens=pipeline.kv_equals_weights_context(weights, stages, kv, sequences_per_microbatch),
         marker_tokens=published,
         marker_label=f"DeepSeek average KV length ({published:,} tokens)",
+        weights_range_gb=(pipeline.weight_bytes_per_stage(weights, MAX_STAGES) / 1e9,
+                          pipeline.weight_bytes_per_stage(weights, 1) / 1e9),
     )
     return PipelineView(
         mode=mode, stages=stages, microbatches=microbatches, schedule=schedule, bubble=bubble,
@@ -106,6 +134,7 @@ def pipeline_view(*, mode: str, stages: int, microbatches: int, sequences_per_mi
                                                                sequences_per_microbatch),
         saving_published=float(pipeline.stage_memory_saving(published, weights, stages, kv,
                                                             sequences_per_microbatch)),
+        frame=schedule_frame(mode, stages, microbatches),
     )
 
 
@@ -159,9 +188,9 @@ def pipeline_explorer() -> Explorer:
                              sequences_per_microbatch=values["sequences_per_microbatch"], llm=llm)
         if "artists" not in state:
             state["artists"] = draw_pipeline(schedule_ax, memory_ax, view.schedule, schedule_title(view),
-                                             view.memory, MAX_STAGES, MAX_SLOTS)
+                                             view.memory, MAX_STAGES, MAX_SLOTS, view.frame)
         else:
-            update_pipeline(state["artists"], view.schedule, schedule_title(view), view.memory)
+            update_pipeline(state["artists"], view.schedule, schedule_title(view), view.memory, view.frame)
         return readout(view, llm)
 
     return Explorer(controls, figure, update, title="Pipeline explorer: schedule and memory per stage")
