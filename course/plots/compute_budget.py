@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 from matplotlib.axes import Axes
 
-from course.plots.figure import plain_log_axes
+from course.plots.figure import nice_ceiling, plain_log_axes
 
 COLORS = {"pretrain": "#1f77b4", "rl": "#ff7f0e", "inference": "#2ca02c", "marker": "#d62728",
           "chinchilla": "gray", "lecture": "black"}
@@ -23,18 +22,6 @@ BAR_HEADROOM = 1.25
 LIMIT_STEPS = (1.0, 3.0)
 """Top of the compute axis: the smallest step x 10^k above the bars, so it moves only when a step is crossed."""
 
-
-def nice_ceiling(value: float, steps: tuple[float, ...] = LIMIT_STEPS) -> float:
-    """The smallest ``step x 10^k`` at or above ``value`` (e.g. 3.1e26 -> 1e27); 1 for non-positive values."""
-    if not (value > 0 and math.isfinite(value)):
-        return 1.0
-    exponent = math.floor(math.log10(value))
-    for power in (exponent - 1, exponent, exponent + 1):
-        for step in steps:
-            candidate = step * 10.0 ** power
-            if candidate >= value:
-                return candidate
-    return 10.0 ** (exponent + 1)
 
 
 def format_tokens(tokens: float) -> str:
@@ -160,7 +147,7 @@ def update_budget_chart(artists: BudgetArtists, chart: BudgetChart) -> None:
     """
     budget_ax, overtraining_ax = artists.axes
     totals = chart.totals
-    top = nice_ceiling(float(totals.max()) * BAR_HEADROOM)
+    top = nice_ceiling(float(totals.max()) * BAR_HEADROOM, LIMIT_STEPS)
     if budget_ax.get_ylim() != (0, top):
         budget_ax.set_ylim(0, top)
     bottoms = np.zeros_like(totals)

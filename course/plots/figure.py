@@ -408,6 +408,22 @@ def plain_log_axes(ax) -> None:
         axis.set_major_formatter(FuncFormatter(_plain_number))
 
 
+def nice_ceiling(value: float, steps: tuple[float, ...]) -> float:
+    """The smallest ``step x 10^k`` at or above ``value`` (steps (1, 3): 310 -> 1000); 1 for non-positive values.
+
+    An axis topped this way moves only when the data crosses a step, not on every slider event.
+    """
+    if not (value > 0 and math.isfinite(value)):
+        return 1.0
+    exponent = math.floor(math.log10(value))
+    for power in (exponent - 1, exponent, exponent + 1):
+        for step in steps:
+            candidate = step * 10.0 ** power
+            if candidate >= value:
+                return candidate
+    return 10.0 ** (exponent + 1)
+
+
 def _plain_number(value: float, _position) -> str:
     return f"{value:g}"
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, MaxNLocator, NullLocator
+
+from course.plots.figure import nice_ceiling
 
 COLORS = {"stage": "#1f77b4", "bottleneck": "#d62728", "mean": "black", "even": "#1f77b4", "best": "#2ca02c",
           "marker": "#ff7f0e"}
@@ -20,18 +21,6 @@ costly part of a redraw) moves only when the tallest bar crosses a step, not on 
 BAR_HEADROOM = 1.3
 """The stage-time axis reaches at least this many times the tallest bar (room for the labels and legend)."""
 
-
-def nice_ceiling(value: float, steps: tuple[float, ...] = LIMIT_STEPS) -> float:
-    """The smallest ``step x 10^k`` at or above ``value`` (e.g. 3.1 -> 5); 1 for non-positive values."""
-    if not (value > 0 and math.isfinite(value)):
-        return 1.0
-    exponent = math.floor(math.log10(value))
-    for power in (exponent - 1, exponent, exponent + 1):
-        for step in steps:
-            candidate = step * 10.0 ** power
-            if candidate >= value:
-                return candidate
-    return 10.0 ** (exponent + 1)
 
 
 @dataclass(frozen=True)
@@ -135,7 +124,7 @@ def update_imbalance(artists: ImbalanceArtists, view: ImbalanceView) -> None:
         raise ValueError(f"{stages} stages but only {artists.max_stages} bars were created")
     top = float(np.max(view.stage_ms))
     stage_ax, efficiency_ax = artists.axes
-    ylim = (0.0, nice_ceiling(top * BAR_HEADROOM))
+    ylim = (0.0, nice_ceiling(top * BAR_HEADROOM, LIMIT_STEPS))
     if stage_ax.get_ylim() != ylim:
         stage_ax.set_ylim(*ylim)
     for k, (bar, label) in enumerate(zip(artists.bars, artists.labels)):

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
+
+from course.plots.figure import nice_ceiling
 
 COLORS = {"scale_up": "#1f77b4", "scale_out": "#d62728", "total": "black", "step": "#ff7f0e",
           "boundary": "gray", "other": "#bbbbbb"}
@@ -19,18 +20,6 @@ LIMIT_STEPS = (1.0, 3.0)
 """Top of the layer-time axis: the smallest step x 10^k above the curves, so the axis (its tick labels, the
 costly part of a redraw) moves only when the curves cross a step, not on every slider event."""
 
-
-def nice_ceiling(value: float, steps: tuple[float, ...] = LIMIT_STEPS) -> float:
-    """The smallest ``step x 10^k`` at or above ``value`` (e.g. 310 -> 1000); 1 for non-positive values."""
-    if not (value > 0 and math.isfinite(value)):
-        return 1.0
-    exponent = math.floor(math.log10(value))
-    for power in (exponent - 1, exponent, exponent + 1):
-        for step in steps:
-            candidate = step * 10.0 ** power
-            if candidate >= value:
-                return candidate
-    return 10.0 ** (exponent + 1)
 
 
 @dataclass(frozen=True)
@@ -168,6 +157,7 @@ def update_moe_curves(artists: MoeArtists, curves: MoeCurves) -> None:
     x_max = float(max([curves.ep.max(), *(other[1].max() for other in curves.others)]))
     for ax in (layer_ax, token_ax):
         _set_lim(ax.set_xlim, ax.get_xlim, 1.0, x_max)
-    _set_lim(layer_ax.set_ylim, layer_ax.get_ylim, 0.0, nice_ceiling(float(np.max(curves.total_us)) * 1.12))
+    top = nice_ceiling(float(np.max(curves.total_us)) * 1.12, LIMIT_STEPS)
+    _set_lim(layer_ax.set_ylim, layer_ax.get_ylim, 0.0, top)
     token_top = max([float(np.max(curves.per_token_ns)), *(float(np.max(o[2])) for o in curves.others)])
     _set_lim(token_ax.set_ylim, token_ax.get_ylim, 0.0, token_top * 1.08)
