@@ -96,21 +96,52 @@ def test_choice_exercise():
 def _all_numeric_exercises():
     from course.segments import SEGMENTS
 
-    return [(s.assignment, e) for s in SEGMENTS for e in s.exercises() if hasattr(e, "expected")]
+    return [pytest.param(e, id=f"{s.assignment}-{e.variable}") for s in SEGMENTS for e in s.exercises()
+            if hasattr(e, "expected")]
 
 
-@pytest.mark.parametrize("assignment, exercise", _all_numeric_exercises(),
-                         ids=lambda x: x if isinstance(x, str) else x.variable)
-def test_every_exercise_in_the_course_names_its_mistakes(assignment, exercise):
-    """Course-wide: the reference passes; each listed mistake passes the format check, is not within tolerance
-    of the answer, and gets a hint that does not reveal the answer."""
-    expected = exercise.expected()
-    exercise.check_value(expected)
+def _first_matching_hint(exercise, wrong: float, expected: float) -> str | None:
     for mistake in exercise.mistakes:
-        wrong = float(mistake.wrong(expected))
-        if abs(wrong - expected) <= exercise.rel_tol * abs(expected):
-            pytest.fail(f"{assignment}: a listed mistake of {exercise.variable} is within tolerance of the answer")
+        if abs(float(mistake.wrong(expected)) - wrong) <= exercise.rel_tol * abs(wrong):
+            return mistake.hint
+    return None
+
+
+@pytest.mark.parametrize("exercise", _all_numeric_exercises())
+def test_every_exercise_accepts_its_answer_in_any_numeric_type(exercise, capsys):
+    """Course-wide: the reference passes as a float, a numpy scalar and within tolerance, and self-checks as correct."""
+    expected = exercise.expected()
+    for value in (expected, np.float64(expected), expected * (1 + exercise.rel_tol / 2)):
+        exercise.check_value(value)
+    exercise.check_format(expected)
+    assert f"✓ {exercise.variable}: correct." in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("exercise", _all_numeric_exercises())
+def test_every_exercise_names_its_mistakes_without_the_answer(exercise, capsys):
+    """Course-wide: twice the answer and every listed mistake pass the format check (so the learner reaches a
+    hint, not a format error), are not within tolerance of the answer, and fail with the matching hint,
+    in a message that never shows the answer."""
+    expected = exercise.expected()
+    for wrong in (2 * expected, *(float(m.wrong(expected)) for m in exercise.mistakes)):
+        assert abs(wrong - expected) > exercise.rel_tol * abs(expected), f"{exercise.variable}: {wrong} is accepted"
         exercise.check_format(wrong)
+        assert "✗" in capsys.readouterr().out
+        with pytest.raises(AnswerError) as caught:
+            exercise.check_value(wrong)
+        message = str(caught.value)
+        assert "not yet right" in message.lower()
+        hint = _first_matching_hint(exercise, wrong, expected)
+        if hint is not None:
+            assert hint in message
+        assert not shows_number(message, expected), message
+
+
+@pytest.mark.parametrize("exercise", _all_numeric_exercises())
+def test_every_exercise_hides_its_answer_from_arbitrary_wrong_values(exercise):
+    """Course-wide: nearby, negative and unit-slipped wrong answers never see the answer in their message."""
+    expected = exercise.expected()
+    for wrong in (expected * 1.3, expected * 0.7, -expected, expected / 1000):
         with pytest.raises(AnswerError) as caught:
             exercise.check_value(wrong)
         assert not shows_number(str(caught.value), expected), str(caught.value)

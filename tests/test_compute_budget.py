@@ -6,7 +6,6 @@ Pope et al. 2022), typed in from those sources, never read back from the code un
 
 from __future__ import annotations
 
-import re
 
 import numpy as np
 import pytest
@@ -186,49 +185,14 @@ def test_variables_and_order():
         "overtraining_rounded", "overtraining_exact", "measured_inefficiency"]
 
 
-@pytest.mark.parametrize("exercise", NUMERIC, ids=lambda e: e.variable)
-def test_right_answer_passes_in_any_numeric_type(exercise, capsys):
-    exercise.check_value(exercise.expected())
-    exercise.check_value(np.float64(exercise.expected()))
-    exercise.check_value(exercise.expected() * 1.005)
-    assert exercise.check_format(exercise.expected()) == pytest.approx(exercise.expected())
-    assert "correct" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("exercise", NUMERIC, ids=lambda e: e.variable)
-def test_twice_the_answer_is_not_yet_right(exercise, capsys):
-    """The grading test's wrong learner (2x) gets a hint, not a format error."""
-    with pytest.raises(AnswerError, match="not yet right"):
-        exercise.check_value(2 * exercise.expected())
-    exercise.check_format(2 * exercise.expected())  # prints the hint, does not raise
-    assert "not yet right" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("exercise", NUMERIC, ids=lambda e: e.variable)
-def test_every_listed_mistake_is_distinct_and_named(exercise):
-    """Each mistake is outside the tolerance of the answer, passes the format check, and gets a hint."""
-    expected = exercise.expected()
-    for mistake in exercise.mistakes:
-        wrong = mistake.wrong(expected)
-        assert abs(wrong - expected) > 2 * exercise.rel_tol * expected
-        with pytest.raises(AnswerError, match="not yet right"):
-            exercise.check_value(wrong)
 
 
-def _shows(number: float, message: str) -> bool:
-    """Whether ``message`` contains ``number`` written as :g or :.3g, as a number of its own (not inside 1000)."""
-    return any(re.search(rf"(?<![\d.]){re.escape(text)}(?![\d])", message)
-               for text in {f"{number:g}", f"{number:.3g}", repr(number)})
 
 
-@pytest.mark.parametrize("exercise", NUMERIC, ids=lambda e: e.variable)
-def test_messages_never_show_the_answer(exercise):
-    expected = exercise.expected()
-    wrongs = [m.wrong(expected) for m in exercise.mistakes] + [expected * 1.3, expected * 0.7]
-    for wrong in wrongs:
-        with pytest.raises(AnswerError) as caught:
-            exercise.check_value(wrong)
-        assert not _shows(expected, str(caught.value)), str(caught.value)
 
 
 @pytest.mark.parametrize("value", [AlwaysEqual(), "259.2e12", None, True, [2.592e14], float("nan")])

@@ -237,25 +237,8 @@ def test_expected_values_match_the_sources(exercise):
     exercise.check_value(np.float64(exercise.expected()))
 
 
-@pytest.mark.parametrize("exercise", NUMERIC, ids=lambda e: e.variable)
-def test_mistakes_pass_format_and_are_named(exercise):
-    """Twice the answer and every listed mistake pass the format check and get a 'not yet right' hint."""
-    expected = exercise.expected()
-    for wrong in [2 * expected, *(m.wrong(expected) for m in exercise.mistakes)]:
-        exercise.check_format(wrong)
-        with pytest.raises(AnswerError, match="not yet right"):
-            exercise.check_value(wrong)
 
 
-@pytest.mark.parametrize("exercise", NUMERIC, ids=lambda e: e.variable)
-def test_messages_never_contain_the_expected_value(exercise):
-    expected = exercise.expected()
-    for wrong in [2 * expected, expected / 1000, 1.3 * expected, -expected,
-                  *(m.wrong(expected) for m in exercise.mistakes)]:
-        with pytest.raises(AnswerError) as caught:
-            exercise.check_value(wrong)
-        message = str(caught.value)
-        assert all(text not in message for text in {f"{expected:g}", f"{expected:.3g}", repr(expected)})
 
 
 @pytest.mark.parametrize("wrong, hint", [

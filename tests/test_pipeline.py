@@ -6,7 +6,6 @@ shared/reference/facts.md; each test names the one it checks against.
 
 from __future__ import annotations
 
-import math
 
 import numpy as np
 import pytest
@@ -16,7 +15,7 @@ from course.checks.core import AnswerError
 from course.models import kv_cache, pipeline
 from course.plots.figure import new_figure
 from course.plots.pipeline import MemoryCurves, draw_pipeline, schedule_rgba, update_pipeline
-from course.presets import chips, llms
+from course.presets import llms
 from course.widgets import pipeline as explorer_module
 
 # ---------------------------------------------------------------------------------------------
@@ -253,31 +252,8 @@ def test_exercise_scenarios_come_from_the_sources():
 NUMERIC = [e for e in checks.EXERCISES if hasattr(e, "expected")]
 
 
-@pytest.mark.parametrize("exercise", NUMERIC, ids=lambda e: e.variable)
-def test_right_answer_passes_and_twice_it_gets_a_hint(exercise):
-    expected = exercise.expected()
-    exercise.check_value(expected)
-    exercise.check_value(int(expected) if expected == int(expected) else expected)
-    with pytest.raises(AnswerError, match="not yet right"):
-        exercise.check_value(2 * expected)
 
 
-@pytest.mark.parametrize("exercise", NUMERIC, ids=lambda e: e.variable)
-def test_every_listed_mistake_passes_format_and_gets_its_own_hint(exercise):
-    expected = exercise.expected()
-    for mistake in exercise.mistakes:
-        wrong = mistake.wrong(expected)
-        exercise.check_format(wrong)
-        assert not math.isclose(wrong, expected, rel_tol=exercise.rel_tol)
-        with pytest.raises(AnswerError) as info:
-            exercise.check_value(wrong)
-        message = str(info.value)
-        assert "not yet right" in message
-        shown = {f"{expected:g}", f"{expected:.3g}", repr(expected)}
-        if expected >= 100:
-            shown |= {f"{expected:,.0f}", f"{expected:.0f}"}
-        for text in shown:
-            assert text not in message
 
 
 @pytest.mark.parametrize("exercise", NUMERIC, ids=lambda e: e.variable)
