@@ -5,6 +5,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.course-installed
+TEST_INSTALLED := $(VENV)/.course-test-installed
 INSTRUCTOR_FLAGS := --ServerApp.root_dir=$(CURDIR) --LabApp.news_url=None --LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate
 ifeq ($(shell id -u),0)
 INSTRUCTOR_FLAGS += --allow-root
@@ -45,7 +46,12 @@ system-deps:
 	  fi; \
 	fi
 
-test: $(INSTALLED) system-deps
+# Test-only tools (pytest, xdist, nbval, playwright): the `test` extra, which `make lab` does not need.
+$(TEST_INSTALLED): $(INSTALLED)
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	touch $@
+
+test: $(TEST_INSTALLED) system-deps
 	$(BIN)/python -m pytest
 
 release: $(INSTALLED)

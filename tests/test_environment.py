@@ -18,7 +18,8 @@ def _name_and_spec(requirement: str) -> tuple[str, str]:
 
 def _pip_requirements() -> dict[str, str]:
     project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
-    return dict(_name_and_spec(r) for r in project["dependencies"])
+    requirements = [*project["dependencies"], *project["optional-dependencies"]["test"]]
+    return dict(_name_and_spec(r) for r in requirements)
 
 
 def _conda_requirements() -> dict[str, str]:
@@ -33,7 +34,7 @@ def _conda_requirements() -> dict[str, str]:
 
 
 def test_conda_and_pip_install_the_same_packages():
-    """environment.yml lists exactly pyproject's dependencies, with the same version bounds."""
+    """environment.yml lists exactly pyproject's dependencies and test extra, with the same version bounds."""
     assert _conda_requirements() == _pip_requirements()
 
 
