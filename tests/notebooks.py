@@ -11,7 +11,7 @@ REPO = Path(__file__).resolve().parent.parent
 SOURCE = REPO / "source"
 RELEASE = REPO / "release"
 
-CHECK_CALL = re.compile(r"^from course\.checks import (\w+) as checks$.*?checks\.(\w+)\.check_format\((\w+)\)",
+CHECK_CALL = re.compile(r"^from course\.segments\.(\w+) import checks$.*?checks\.(\w+)\.check_format\((\w+)\)",
                         re.MULTILINE | re.DOTALL)
 
 
@@ -50,7 +50,7 @@ def exercises_checked(notebook: dict) -> list[tuple[object, str]]:
         if match is None:
             raise AssertionError(f"test cell {nbgrader_meta(cell)['grade_id']} does not follow the check convention")
         module, constant, variable = match.groups()
-        exercise = getattr(importlib.import_module(f"course.checks.{module}"), constant)
+        exercise = getattr(importlib.import_module(f"course.segments.{module}.checks"), constant)
         found.append((exercise, variable))
     return found
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from course.checks import batch_size
-from course.checks.core import AnswerError, as_plain_float
+from course.segments.batch_size import checks as batch_size
+from course.exercise import AnswerError, as_plain_float
 from tests.notebooks import shows_number
 
 

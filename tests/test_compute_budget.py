@@ -10,11 +10,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from course.checks import compute_budget as checks
-from course.checks.core import AnswerError
+from course.segments.compute_budget import checks
+from course.exercise import AnswerError
 from course.models import compute_budget as cb
-from course.plots.compute_budget import format_tokens
-from course.widgets.compute_budget import PARAMS_GRID, budget_chart, compute_budget_explorer
+from course.segments.compute_budget.plot import format_tokens
+from course.segments.compute_budget.explorer import PARAMS_GRID, budget_chart, compute_budget_explorer
 
 LECTURE = dict(tokens_per_s=50e6, days=60, active_params=100e9, rl_flops_per_param_token=3, inefficiency=3)
 """The lecture's deployment and factors, from the seed."""

@@ -9,12 +9,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from course.checks import context_cost as checks
-from course.checks.core import AnswerError
+from course.segments.context_cost import checks
+from course.exercise import AnswerError
 from course.models import context_cost, kv_cache, roofline
-from course.plots.context_cost import RELATIVE_MAX
+from course.segments.context_cost.plot import RELATIVE_MAX
 from course.presets import chips, llms, prices
-from course.widgets.context_cost import CONTEXT_GRID, context_cost_explorer, context_curves
+from course.segments.context_cost.explorer import CONTEXT_GRID, context_cost_explorer, context_curves
 
 # facts.md figures used below
 H100_BF16, H100_FP8, H100_BW = 989e12, 1.979e15, 3.35e12

@@ -10,10 +10,10 @@ import time
 import numpy as np
 import pytest
 
-from course.checks import diffusion as checks
-from course.checks.core import AnswerError
+from course.segments.diffusion import checks
+from course.exercise import AnswerError
 from course.models import diffusion
-from course.widgets.diffusion import diffusion_explorer, diffusion_view
+from course.segments.diffusion.explorer import diffusion_explorer, diffusion_view
 
 SAC_IDEAL = 0.5
 """Strict Avalanche Criterion (Webster and Tavares, CRYPTO '85): each output bit flips with probability 1/2."""

@@ -15,11 +15,11 @@ import math
 import numpy as np
 import pytest
 
-from course.checks import imbalance as checks
-from course.checks.core import AnswerError
+from course.segments.imbalance import checks
+from course.exercise import AnswerError
 from course.models import imbalance
 from course.presets import chips, llms
-from course.widgets.imbalance import CONTEXT_GRID, MAX_STAGES, imbalance_explorer, imbalance_view
+from course.segments.imbalance.explorer import CONTEXT_GRID, MAX_STAGES, imbalance_explorer, imbalance_view
 
 # facts.md
 DEEPSEEK_LAYERS = 61

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from course import flashcards, lab, progress, workspace
-from course.checks import batch_size
+from course.segments.batch_size import checks as batch_size
 from course.segments import SEGMENTS
 from course.widgets.flashcards import FlashcardReview
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from course.checks import moe as checks
-from course.checks.core import AnswerError
+from course.segments.moe import checks
+from course.exercise import AnswerError
 from course.models import moe, roofline
 from course.presets import chips, llms
-from course.widgets.moe import MAX_CHIPS, moe_curves, moe_explorer
+from course.segments.moe.explorer import MAX_CHIPS, moe_curves, moe_explorer
 
 # facts.md, DeepSeek-V3 config: hidden 7168; 256 routed experts + 1 shared, 8 routed active; 61 layers, first 3 dense.
 DS_HIDDEN, DS_TOP_K, DS_LAYERS, DS_DENSE = 7168, 8, 61, 3

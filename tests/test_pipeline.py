@@ -10,13 +10,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from course.checks import pipeline as checks
-from course.checks.core import AnswerError
+from course.segments.pipeline import checks
+from course.exercise import AnswerError
 from course.models import kv_cache, pipeline
 from course.plots.figure import new_figure
-from course.plots.pipeline import MemoryCurves, draw_pipeline, schedule_rgba, update_pipeline
+from course.segments.pipeline.plot import MemoryCurves, draw_pipeline, schedule_rgba, update_pipeline
 from course.presets import llms
-from course.widgets import pipeline as explorer_module
+from course.segments.pipeline import explorer as explorer_module
 
 # ---------------------------------------------------------------------------------------------
 # Figures from the sources, written out here (not taken from the code under test)

@@ -51,7 +51,7 @@ def _assert_same_as_full_draw(explorer, what: str) -> None:
 
 def test_segment_one_slider_events_blit_and_match_full_draws():
     """Moving the batch slider redraws only the markers, and each frame equals a full redraw."""
-    from course.widgets.batch_size import batch_size_explorer
+    from course.segments.batch_size.explorer import batch_size_explorer
 
     explorer = batch_size_explorer()
     renderer = renderer_for(explorer.figure)
@@ -102,7 +102,7 @@ def test_png_round_trip():
 
 
 def test_incremental_drawing_can_be_turned_off(monkeypatch):
-    from course.widgets.batch_size import batch_size_explorer
+    from course.segments.batch_size.explorer import batch_size_explorer
 
     monkeypatch.setenv("COURSE_REDRAW", "full")
     explorer = batch_size_explorer()

@@ -7,7 +7,7 @@ import pytest
 
 from course.models import roofline
 from course.presets import chips
-from course.widgets.batch_size import batch_curves, batch_size_explorer
+from course.segments.batch_size.explorer import batch_curves, batch_size_explorer
 
 
 def test_slider_move_updates_artists_in_place():

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from autograder.spec import NotebookSpec, cell_role, nbgrader_meta, remove_hidden_tests
 
-CHECK_CALL = re.compile(r"from course\.checks import (\w+) as checks.*?checks\.(\w+)\.check_format\((\w+)\)", re.DOTALL)
+CHECK_CALL = re.compile(r"from course\.segments\.(\w+) import checks.*?checks\.(\w+)\.check_format\((\w+)\)", re.DOTALL)
 SOLUTION_BLOCK = re.compile(r"### BEGIN SOLUTION\n?(.*?)### END SOLUTION\n?", re.DOTALL)
 
 
@@ -20,7 +20,7 @@ def exercise_of(test_source: str):
     if match is None:
         return None, None
     module, constant, variable = match.groups()
-    return getattr(importlib.import_module(f"course.checks.{module}"), constant), variable
+    return getattr(importlib.import_module(f"course.segments.{module}.checks"), constant), variable
 
 
 def right_value(exercise):

@@ -27,7 +27,7 @@ def test_an_object_that_is_not_plain_data_keeps_only_its_type_name():
 
 
 def test_course_checks_judge_plain_values():
-    source = ("from course.checks import batch_size as checks\n"
+    source = ("from course.segments.batch_size import checks\n"
               "checks.CRITICAL_BATCH_QUARTER.check_format(critical_batch_quarter)\n"
               "### BEGIN HIDDEN TESTS\ncheck = checks.CRITICAL_BATCH_QUARTER.check_value(critical_batch_quarter)\n"
               "### END HIDDEN TESTS")
@@ -52,8 +52,8 @@ def test_partial_credit_follows_nbgrader():
 def test_names_imported_by_the_course_s_locked_cells_come_from_the_host_not_the_learner():
     from autograder.spec import import_statements
 
-    imports = import_statements(["import numpy as np\nfrom course.checks import batch_size as checks\nx = 1"])
-    assert imports == {"np": "import numpy as np", "checks": "from course.checks import batch_size as checks"}
+    imports = import_statements(["import numpy as np\nfrom course.segments.batch_size import checks\nx = 1"])
+    assert imports == {"np": "import numpy as np", "checks": "from course.segments.batch_size import checks"}
     source = "assert np.isclose(answer, 3.0)"
     test = TestCell("t", 1.0, source, source, ("answer",), 0, (imports["np"],))
     assert judge(test, {"answer": {"t": "float", "v": 3.0}, "np": {"t": "other", "type": "FakeNumpy"}}).passed

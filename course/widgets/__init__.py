@@ -1,1 +1,4 @@
-"""Explorers: thin wiring of ipywidgets controls to ``course.models`` and ``course.plots``."""
+"""Widgets shared by every segment: the explorer shell and the flashcard review.
+
+Each segment's own explorer lives in its room, ``course/segments/<name>/explorer.py``.
+"""

@@ -57,9 +57,9 @@ def test_interact_baseline(lab, artifacts):
             "%matplotlib inline\n"
             "import ipywidgets as widgets\n"
             "import matplotlib.pyplot as plt\n"
-            "from course.plots.batch_size import draw_batch_curves\n"
+            "from course.segments.batch_size.plot import draw_batch_curves\n"
             "from course.presets import chips\n"
-            "from course.widgets.batch_size import batch_curves\n\n"
+            "from course.segments.batch_size.explorer import batch_curves\n\n"
             "@widgets.interact(batch=widgets.FloatLogSlider(value=256, base=2, min=0, max=14, step=0.25))\n"
             "def plot(batch):\n"
             "    curves, _ = batch_curves(batch=batch, active_fraction=37 / 671, context_tokens=1024,\n"
@@ -140,7 +140,7 @@ def test_segment_runs_and_explorers_respond(lab, artifacts, segment):
 def test_exercise_answered_right_and_wrong(lab, artifacts):
     """Typed into segment 1's answer cells: a right answer gets '✓ <variable>: correct', a wrong one
     '✗ <variable>: not yet right. <hint>'."""
-    from course.checks import batch_size as checks
+    from course.segments.batch_size import checks
 
     segment = next((s for s in SEGMENTS if s.startswith("01-")), None)
     if segment is None:

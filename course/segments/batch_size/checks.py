@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from course.checks.core import (
+from course.exercise import (
     COMMON_MISTAKES,
     HINT_UNIT_1E6,
     ChoiceExercise,

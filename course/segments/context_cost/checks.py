@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from course.checks.core import COMMON_MISTAKES, ChoiceExercise, Exercise, Mistake, off_by
+from course.exercise import COMMON_MISTAKES, ChoiceExercise, Exercise, Mistake, off_by
 from course.models import context_cost, kv_cache
 from course.models.roofline import FLOPS_PER_PARAM_TOKEN, LECTURE_FLOPS_PER_BYTE
 from course.presets import chips, llms, prices

@@ -9,7 +9,7 @@ import numpy as np
 
 from course.models import imbalance
 from course.plots.figure import new_figure
-from course.plots.imbalance import ImbalanceView, draw_imbalance, update_imbalance
+from course.segments.imbalance.plot import ImbalanceView, draw_imbalance, update_imbalance
 from course.presets import chips
 from course.widgets.base import Explorer
 

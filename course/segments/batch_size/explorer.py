@@ -6,7 +6,7 @@ import ipywidgets as widgets
 import numpy as np
 
 from course.models import kv_cache, roofline
-from course.plots.batch_size import BatchCurves, draw_batch_curves, update_batch_curves
+from course.segments.batch_size.plot import BatchCurves, draw_batch_curves, update_batch_curves
 from course.plots.figure import new_figure
 from course.presets import chips, llms
 from course.widgets.base import Explorer

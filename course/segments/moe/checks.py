@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from course.checks.core import HINT_UNIT_1000, ChoiceExercise, Exercise, Mistake, off_by
+from course.exercise import HINT_UNIT_1000, ChoiceExercise, Exercise, Mistake, off_by
 from course.models import moe
 from course.presets import chips, llms
 from course.units import BYTES_BF16

@@ -8,7 +8,7 @@ import ipywidgets as widgets
 import numpy as np
 
 from course.models import compute_budget as cb
-from course.plots.compute_budget import BudgetChart, draw_budget_chart, format_tokens, update_budget_chart
+from course.segments.compute_budget.plot import BudgetChart, draw_budget_chart, format_tokens, update_budget_chart
 from course.plots.figure import new_figure
 from course.widgets.base import Explorer
 

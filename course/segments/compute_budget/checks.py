@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from course.checks.core import HINT_UNIT_1000, ChoiceExercise, Exercise, Mistake, off_by
+from course.exercise import HINT_UNIT_1000, ChoiceExercise, Exercise, Mistake, off_by
 from course.models import compute_budget as cb
 from course.units import SECONDS_PER_DAY
 

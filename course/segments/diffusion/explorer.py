@@ -8,7 +8,7 @@ import ipywidgets as widgets
 import numpy as np
 
 from course.models import diffusion
-from course.plots.diffusion import DiffusionView, draw_diffusion, update_diffusion
+from course.segments.diffusion.plot import DiffusionView, draw_diffusion, update_diffusion
 from course.plots.figure import new_figure
 from course.widgets.base import Explorer
 

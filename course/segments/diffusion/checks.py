@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from course.checks.core import ChoiceExercise, Exercise, Mistake
+from course.exercise import ChoiceExercise, Exercise, Mistake
 from course.models import diffusion
 
 HINT_SHARE_NOT_COUNT = ("That looks like a number of flipped bits, not a share: divide the flipped digest bits by "

@@ -7,7 +7,7 @@ import numpy as np
 
 from course.models import moe
 from course.plots.figure import new_figure
-from course.plots.moe import MoeCurves, draw_moe_curves, update_moe_curves
+from course.segments.moe.plot import MoeCurves, draw_moe_curves, update_moe_curves
 from course.presets import llms
 from course.units import BYTES_BF16
 from course.widgets.base import Explorer

@@ -9,7 +9,7 @@ import numpy as np
 
 from course.models import kv_cache, pipeline, roofline
 from course.plots.figure import new_figure
-from course.plots.pipeline import MemoryCurves, draw_pipeline, update_pipeline
+from course.segments.pipeline.plot import MemoryCurves, draw_pipeline, update_pipeline
 from course.presets import chips, llms
 from course.widgets.base import Explorer
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from course.checks.core import HINT_UNIT_1000, ChoiceExercise, Exercise, Mistake, off_by
+from course.exercise import HINT_UNIT_1000, ChoiceExercise, Exercise, Mistake, off_by
 from course.models import kv_cache, pipeline, roofline
 from course.presets import llms
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import replace
 
-from course.checks.core import HINT_UNIT_1000, ChoiceExercise, Exercise, Mistake
+from course.exercise import HINT_UNIT_1000, ChoiceExercise, Exercise, Mistake
 from course.models import imbalance
 from course.presets import chips
 

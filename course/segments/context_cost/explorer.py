@@ -8,7 +8,7 @@ import ipywidgets as widgets
 import numpy as np
 
 from course.models import context_cost, roofline
-from course.plots.context_cost import ContextCurves, PriceStep, draw_context_curves, update_context_curves
+from course.segments.context_cost.plot import ContextCurves, PriceStep, draw_context_curves, update_context_curves
 from course.plots.figure import new_figure
 from course.presets import chips, prices
 from course.widgets.base import Explorer
