@@ -1,0 +1,139 @@
+"""Exercise families: whose numbers, stable seeds, judging against the right variant, practice and mastery."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from course import variants
+from course.exercise import AnswerError, Mistake
+
+CHIPS = {"H100": (989e12, 3.35e12), "B200": (2.25e15, 8e12), "TPU v5e": (197e12, 0.82e12)}
+
+
+def _draw(rng):
+    chip = rng.choice(sorted(CHIPS))
+    return {"chip": chip, "active_share": rng.choice([2, 4, 8, 16, 32])}
+
+
+def _answer(params):
+    flops, bandwidth = CHIPS[params["chip"]]
+    return flops / bandwidth * params["active_share"]
+
+
+SAMPLE = variants.Family(
+    key="test-critical-batch",
+    variable="critical_batch",
+    unit="sequences",
+    draw=_draw,
+    statement="On a **{chip}**, a model uses 1/{active_share} of its weights per token. Critical batch?",
+    answer=_answer,
+    mistakes=lambda p: (Mistake(lambda e: e / p["active_share"] ** 2, "You multiplied by the active share."),),
+    magnitude=(1, 1e7),
+)
+
+
+@pytest.fixture(autouse=True)
+def clean_identity(monkeypatch, tmp_path):
+    for name in (variants.LEARNER_ENV, variants.HUB_USER_ENV, variants.SALT_ENV, variants.WORKSPACE_ENV,
+                 variants.PROGRESS_ENV, "NBGRADER_EXECUTION"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+
+
+def test_same_learner_same_numbers_and_learners_differ():
+    learners = [f"student{i:02d}" for i in range(40)]
+    drawn = {learner: SAMPLE.params(learner) for learner in learners}
+    assert all(SAMPLE.params(learner) == drawn[learner] for learner in learners)
+    assert len({tuple(sorted(p.items())) for p in drawn.values()}) > 5  # 15 combinations: many distinct
+
+
+def test_seed_is_a_fixed_function_of_its_inputs():
+    """A stable hash, not Python's salted hash(): the same on every machine and run."""
+    import hashlib
+
+    text = "\x1f".join(("salt", "ada", "k", "0")).encode()
+    assert variants.seed("k", "ada", 0, salt="salt") == int.from_bytes(hashlib.sha256(text).digest()[:8], "big")
+    assert variants.seed("k", "ada", 1, salt="salt") != variants.seed("k", "ada", 0, salt="salt")
+
+
+def test_salt_changes_the_numbers(monkeypatch):
+    learners = [f"s{i}" for i in range(30)]
+    plain = [SAMPLE.params(learner, salt="") for learner in learners]
+    salted = [SAMPLE.params(learner, salt="spring-2027-secret") for learner in learners]
+    assert plain != salted
+    monkeypatch.setenv(variants.SALT_ENV, "spring-2027-secret")
+    assert [SAMPLE.params(learner) for learner in learners] == salted
+
+
+def test_own_answer_passes_and_a_neighbours_is_caught():
+    ada, bob = "ada", next(f"bob{i}" for i in range(100) if SAMPLE.params(f"bob{i}") != SAMPLE.params("ada"))
+    right_for_ada = _answer(SAMPLE.params("ada"))
+    assert SAMPLE.verdict(right_for_ada, learner=ada) is None
+    assert SAMPLE.verdict(right_for_ada, learner=bob) is not None
+    assert SAMPLE.answers_variant_of(right_for_ada, [bob, ada]) == [ada]
+
+
+def test_mistake_hints_follow_each_variant():
+    for i in range(30):
+        params = SAMPLE.params(f"learner{i}")
+        wrong = _answer(params) / params["active_share"] ** 2
+        assert "multiplied by the active share" in SAMPLE.verdict(wrong, learner=f"learner{i}")
+
+
+def test_hidden_test_grades_the_learner_the_grader_names(monkeypatch):
+    monkeypatch.setenv(variants.LEARNER_ENV, "ada")
+    SAMPLE.check_value(_answer(SAMPLE.params("ada")))
+    monkeypatch.setenv(variants.LEARNER_ENV, "zed")
+    if SAMPLE.params("zed") != SAMPLE.params("ada"):
+        with pytest.raises(AnswerError):
+            SAMPLE.check_value(_answer(SAMPLE.params("ada")))
+
+
+def test_learner_id_order(monkeypatch, tmp_path):
+    workspace = tmp_path / "my-work"
+    created = variants.learner_id(workspace)
+    assert created.startswith("learner-") and variants.learner_id(workspace) == created  # kept
+    monkeypatch.setenv(variants.HUB_USER_ENV, "hubuser")
+    assert variants.learner_id(workspace) == "hubuser"
+    autograded = tmp_path / "autograded" / "stud7" / "01-batch-size"
+    autograded.mkdir(parents=True)
+    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
+    assert variants.learner_id(workspace, cwd=autograded) == "stud7"
+    monkeypatch.setenv(variants.LEARNER_ENV, "roster-id-3")
+    assert variants.learner_id(workspace, cwd=autograded) == "roster-id-3"
+
+
+def test_no_workspace_means_anonymous():
+    assert variants.learner_id() == variants.ANONYMOUS
+
+
+def test_set_id_once_from_the_command_line(tmp_path):
+    workspace = tmp_path / "w"
+    run = [sys.executable, "-m", "course.variants", "--workspace", str(workspace)]
+    first = subprocess.run([*run, "set-id", "ada.l"], capture_output=True, text=True)
+    assert first.returncode == 0, first.stderr
+    assert subprocess.run([*run, "show-id"], capture_output=True, text=True).stdout.strip() == "ada.l"
+    again = subprocess.run([*run, "set-id", "someone-else"], capture_output=True, text=True)
+    assert again.returncode == 2 and "changes your numbers" in again.stderr
+    bad = subprocess.run([*run, "--workspace", str(tmp_path / "v"), "set-id", "has space"],
+                         capture_output=True, text=True)
+    assert bad.returncode == 2 and "no spaces" in bad.stderr
+
+
+def test_mastery_needs_own_variant_and_a_fresh_one(tmp_path):
+    key = SAMPLE.key
+    variants.record_practice(key, 0, True, tmp_path)
+    assert not variants.mastered(key, False, variants.practice_log(tmp_path))
+    variants.record_practice(key, 3, False, tmp_path)  # a wrong practice answer counts for nothing
+    assert not variants.mastered(key, False, variants.practice_log(tmp_path))
+    variants.record_practice(key, 2, True, tmp_path)
+    assert variants.mastered(key, False, variants.practice_log(tmp_path))
+
+
+def test_practice_draws_fresh_numbers_and_keeps_the_graded_variant(monkeypatch):
+    monkeypatch.setenv(variants.LEARNER_ENV, "ada")
+    assert SAMPLE.params() == SAMPLE.params("ada", 0)
+    assert any(SAMPLE.params("ada", attempt) != SAMPLE.params("ada", 0) for attempt in range(1, 6))
