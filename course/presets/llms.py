@@ -30,6 +30,12 @@ class LLM:
         kv_heads, head_dim: for GQA [count, values].
         kv_lora_rank, qk_rope_head_dim: for MLA [values].
         routed_experts, shared_experts, experts_per_token, dense_layers: MoE layout [count].
+        attention_heads: query heads per layer [count], or None.
+        qk_head_dim, v_head_dim: per-head query/key and value widths [values] (MLA: the
+            uncompressed widths used in prefill), or None.
+        moe_intermediate_size: hidden width of one routed expert's MLP [values], or None.
+        expert_groups, limited_groups: node-limited routing, experts split into groups of
+            which a token may use at most ``limited_groups`` [count], or None.
         weight_bytes_per_param: storage per weight [bytes]; 2 for bf16.
         sources: tag in ``SOURCES`` per field.
     """
@@ -48,6 +54,12 @@ class LLM:
     shared_experts: int | None = None
     experts_per_token: int | None = None
     dense_layers: int | None = None
+    attention_heads: int | None = None
+    qk_head_dim: int | None = None
+    v_head_dim: int | None = None
+    moe_intermediate_size: int | None = None
+    expert_groups: int | None = None
+    limited_groups: int | None = None
     weight_bytes_per_param: float = 2.0
     sources: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
 
@@ -70,15 +82,26 @@ DEEPSEEK_V3 = LLM(
     shared_experts=1,
     experts_per_token=8,
     dense_layers=3,
+    attention_heads=128,
+    qk_head_dim=128 + 64,  # qk_nope_head_dim + qk_rope_head_dim
+    v_head_dim=128,
+    moe_intermediate_size=2048,
+    expert_groups=8,
+    limited_groups=4,
     sources={
         "total_params": "deepseek-v3-readme", "active_params": "deepseek-v3-readme",
         "layers": "deepseek-v3-config", "hidden_size": "deepseek-v3-config",
         "kv_lora_rank": "deepseek-v3-config", "qk_rope_head_dim": "deepseek-v3-config",
         "routed_experts": "deepseek-v3-config", "shared_experts": "deepseek-v3-config",
         "experts_per_token": "deepseek-v3-config", "dense_layers": "deepseek-v3-config",
+        "attention_heads": "deepseek-v3-config", "qk_head_dim": "deepseek-v3-config",
+        "v_head_dim": "deepseek-v3-config", "moe_intermediate_size": "deepseek-v3-config",
+        "expert_groups": "deepseek-v3-config", "limited_groups": "deepseek-v3-config",
     },
 )
-"""DeepSeek-V3 as published: 128 heads, 61 layers of which the first 3 are dense."""
+"""DeepSeek-V3 as published: 128 heads, 61 layers of which the first 3 are dense; config keys
+n_heads, qk_nope_head_dim 128 + qk_rope_head_dim 64, v_head_dim, moe_inter_dim, n_expert_groups,
+n_limited_groups."""
 
 DEEPSEEK_V3_HEADS = 128
 """Attention heads of DeepSeek-V3 (config ``n_heads``) [count]."""
@@ -92,10 +115,15 @@ LLAMA_3_70B = LLM(
     attention="gqa",
     kv_heads=8,
     head_dim=128,
+    attention_heads=64,
+    qk_head_dim=128,
+    v_head_dim=128,
     sources={
         "total_params": "llama-3-70b-config", "active_params": "llama-3-70b-config",
         "layers": "llama-3-70b-config", "hidden_size": "llama-3-70b-config",
         "kv_heads": "llama-3-70b-config", "head_dim": "llama-3-70b-config",
+        "attention_heads": "llama-3-70b-config", "qk_head_dim": "llama-3-70b-config",
+        "v_head_dim": "llama-3-70b-config",
     },
 )
 
