@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -29,8 +30,8 @@ def as_plain_float(value, name: str) -> float:
     their numeric value). Rejects bool, strings, None, containers and any other
     object, whatever its ``__eq__`` says.
     """
-    if value is None or value is Ellipsis:
-        raise AnswerError(f"`{name}` has no answer yet: replace the placeholder and run the cell.")
+    if _unanswered(value):
+        raise AnswerError(f"`{name}`: {NO_ANSWER}: replace the ... with your answer and run the cell.")
     if isinstance(value, bool):
         raise AnswerError(f"`{name}` should be a number, not True/False.")
     if isinstance(value, str):
@@ -47,13 +48,36 @@ def as_plain_float(value, name: str) -> float:
     return plain
 
 
-def report_self_check(variable: str, problem: str | None) -> None:
-    """Print the learner's verdict and remember it in their progress file (if the lab set one)."""
+NO_ANSWER = "no answer yet"
+"""The words every check cell uses for an exercise that still holds its placeholder."""
+
+GRADER_RUNS = ("validate", "autograde")
+"""Values nbgrader gives the environment variable ``NBGRADER_EXECUTION`` in the kernel it runs."""
+
+
+def _unanswered(value) -> bool:
+    return value is None or value is Ellipsis
+
+
+def report(variable: str, problem: str | None, unanswered: bool = False) -> None:
+    """The notebook edge of a check: print the verdict and record it in the learner's progress file.
+
+    Under nbgrader (``NBGRADER_EXECUTION`` is "validate" or "autograde") a problem is
+    also raised as AnswerError, so Validate and the grader see it; in the lab it never raises,
+    so Run All goes on to the end.
+
+    Args:
+        variable: the exercise's variable name.
+        problem: the verdict, None when right.
+        unanswered: the variable still holds its placeholder.
+    """
     if problem is None:
         print(f"✓ {variable}: correct.")
     else:
-        print(f"✗ {problem.replace(f'`{variable}`: ', f'{variable}: ', 1)}")
+        print(f"{'…' if unanswered else '✗'} {problem.replace(f'`{variable}`', variable, 1)}")
     progress.record(variable, problem is None)
+    if problem is not None and os.environ.get("NBGRADER_EXECUTION") in GRADER_RUNS:
+        raise AnswerError(problem)
 
 
 def _close(actual: float, expected: float, rel: float) -> bool:
@@ -92,7 +116,7 @@ class Exercise:
         mistakes: likely wrong answers with their hints, checked in order.
         positive: the answer must be > 0.
         magnitude: (low, high) bounds a sensible answer lies in; outside them the
-            format check already warns (and names the unit). None to skip.
+            verdict already warns (and names the unit). None to skip.
     """
 
     variable: str
@@ -103,15 +127,20 @@ class Exercise:
     positive: bool = True
     magnitude: tuple[float, float] | None = None
 
-    def check_format(self, value) -> float:
-        """Visible test: raise on a format problem; otherwise print the self-check verdict and return the number.
+    def verdict(self, value) -> str | None:
+        """None when ``value`` is right, else what is wrong: no answer yet, its format, or the likely mistake.
 
-        The verdict (correct, or the hint) is printed, never raised: the grade
-        comes from the hidden test, the learner just learns at once where they stand.
+        Pure: prints nothing and records nothing. Never shows the expected value.
         """
-        number = self._parse(value)
-        report_self_check(self.variable, self._verdict(number))
-        return number
+        try:
+            number = self._parse(value)
+        except AnswerError as problem:
+            return str(problem)
+        return self._judge(number)
+
+    def check(self, value) -> None:
+        """The check cell under the answer: print whether it is right (and the hint if not); return None."""
+        report(self.variable, self.verdict(value), _unanswered(value))
 
     def _parse(self, value) -> float:
         number = as_plain_float(value, self.variable)
@@ -126,12 +155,12 @@ class Exercise:
         return number
 
     def check_value(self, value) -> None:
-        """Hidden test: pass silently, or raise AnswerError naming the likely mistake."""
-        problem = self._verdict(self._parse(value))
+        """Hidden test: pass silently, or raise AnswerError with the verdict."""
+        problem = self.verdict(value)
         if problem is not None:
             raise AnswerError(problem)
 
-    def _verdict(self, number: float) -> str | None:
+    def _judge(self, number: float) -> str | None:
         """None when right, else the message naming the likely mistake (never the expected value)."""
         expected = float(self.expected())
         if _close(number, expected, self.rel_tol):
@@ -158,15 +187,25 @@ class ChoiceExercise:
     correct: str = field(repr=False)
     hints: dict[str, str] = field(default_factory=dict, repr=False)
 
-    def check_format(self, value) -> str:
-        """Visible test: raise unless one of the option letters; print the self-check verdict; return the letter."""
-        letter = self._parse(value)
-        report_self_check(self.variable, self._verdict(letter))
-        return letter
+    def verdict(self, value) -> str | None:
+        """None when ``value`` is the right letter, else why not (no answer yet, not an option, or the hint).
+
+        Pure: prints nothing and records nothing.
+        """
+        try:
+            letter = self._parse(value)
+        except AnswerError as problem:
+            return str(problem)
+        return self._judge(letter)
+
+    def check(self, value) -> None:
+        """The check cell under the answer: print whether it is right (and the hint if not); return None."""
+        report(self.variable, self.verdict(value), _unanswered(value))
 
     def _parse(self, value) -> str:
-        if value is None or value is Ellipsis:
-            raise AnswerError(f"`{self.variable}` has no answer yet: set it to one of {sorted(self.options)}.")
+        if _unanswered(value):
+            raise AnswerError(f"`{self.variable}`: {NO_ANSWER}: replace the ... with one of {sorted(self.options)} "
+                              "and run the cell.")
         if type(value) is not str and not isinstance(value, str):
             raise AnswerError(f"`{self.variable}` should be a letter in quotes, e.g. \"a\".")
         letter = str.lower(str.strip(str(value)))
@@ -175,12 +214,12 @@ class ChoiceExercise:
         return letter
 
     def check_value(self, value) -> None:
-        """Hidden test: pass silently, or raise AnswerError explaining the wrong option."""
-        problem = self._verdict(self._parse(value))
+        """Hidden test: pass silently, or raise AnswerError with the verdict."""
+        problem = self.verdict(value)
         if problem is not None:
             raise AnswerError(problem)
 
-    def _verdict(self, letter: str) -> str | None:
+    def _judge(self, letter: str) -> str | None:
         if letter == self.correct:
             return None
         return f"`{self.variable}`: not this one. {self.hints.get(letter, HINT_GENERIC)}"

@@ -11,7 +11,7 @@ REPO = Path(__file__).resolve().parent.parent
 SOURCE = REPO / "source"
 RELEASE = REPO / "release"
 
-CHECK_CALL = re.compile(r"^from course\.segments\.(\w+) import checks$.*?checks\.(\w+)\.check_format\((\w+)\)",
+CHECK_CALL = re.compile(r"^from course\.segments\.(\w+) import checks$.*?checks\.(\w+)\.check\((\w+)\)",
                         re.MULTILINE | re.DOTALL)
 
 
@@ -43,7 +43,7 @@ def graded_test_cells(notebook: dict) -> list[dict]:
 
 
 def exercises_checked(notebook: dict) -> list[tuple[object, str]]:
-    """(exercise object, learner variable) for every graded test cell, from its check_format call."""
+    """(exercise object, learner variable) for every graded test cell, from its check call."""
     found = []
     for cell in graded_test_cells(notebook):
         match = CHECK_CALL.search("".join(cell["source"]))
@@ -74,6 +74,24 @@ def fill_solutions(release: dict, cell_variables: dict[str, list[str]], answer_c
         if cell["cell_type"] == "code" and meta.get("solution"):
             lines = [answer_code[v] for v in cell_variables.get(meta["grade_id"], [])]
             cell["source"] = "\n".join(lines) or "pass"
+    return filled
+
+
+def solution_code(cell: dict) -> str:
+    """The instructor's code of a source solution cell: its lines without the solution delimiters."""
+    lines = "".join(cell["source"]).splitlines()
+    return "\n".join(line for line in lines if line.strip() not in ("### BEGIN SOLUTION", "### END SOLUTION"))
+
+
+def fill_from_source(release: dict, source: dict) -> dict:
+    """Copy of a release notebook whose code solution cells hold the source notebook's solutions."""
+    solutions = {nbgrader_meta(c)["grade_id"]: solution_code(c) for c in source["cells"]
+                 if c["cell_type"] == "code" and nbgrader_meta(c).get("solution")}
+    filled = json.loads(json.dumps(release))
+    for cell in filled["cells"]:
+        meta = nbgrader_meta(cell)
+        if cell["cell_type"] == "code" and meta.get("solution"):
+            cell["source"] = solutions[meta["grade_id"]]
     return filled
 
 

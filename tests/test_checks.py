@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from course import progress
+from course.segments import all_segments
 from course.segments.batch_size import checks as batch_size
 from course.exercise import AnswerError, as_plain_float
 from tests.notebooks import shows_number
@@ -24,9 +26,10 @@ class SneakyFloat(float):
 
 @pytest.mark.parametrize("value", [AlwaysEqual(), "1200", None, True, [1200], float("nan"), float("inf")])
 def test_non_numbers_are_rejected_with_a_message(value):
-    """Anything but a finite real number fails the format check, with a message naming the variable."""
+    """Anything but a finite real number gets a verdict naming the variable, and fails the hidden test."""
+    assert "critical_batch_quarter" in batch_size.CRITICAL_BATCH_QUARTER.verdict(value)
     with pytest.raises(AnswerError, match="critical_batch_quarter"):
-        batch_size.CRITICAL_BATCH_QUARTER.check_format(value)
+        batch_size.CRITICAL_BATCH_QUARTER.check_value(value)
 
 
 def test_float_subclass_is_judged_by_its_value():
@@ -93,11 +96,22 @@ def test_choice_exercise():
         exercise.check_value(AlwaysEqual())
 
 
-def _all_numeric_exercises():
-    from course.segments import SEGMENTS
+def _all_exercises():
+    return [pytest.param(e, id=f"{s.assignment}-{e.variable}") for s in all_segments() for e in s.exercises()]
 
-    return [pytest.param(e, id=f"{s.assignment}-{e.variable}") for s in SEGMENTS for e in s.exercises()
-            if hasattr(e, "expected")]
+
+def _all_numeric_exercises():
+    return [p for p in _all_exercises() if hasattr(p.values[0], "expected")]
+
+
+def _right(exercise):
+    return exercise.correct if hasattr(exercise, "options") else exercise.expected()
+
+
+def _wrong(exercise):
+    if hasattr(exercise, "options"):
+        return next(letter for letter in exercise.options if letter != exercise.correct)
+    return 2 * exercise.expected()
 
 
 def _first_matching_hint(exercise, wrong: float, expected: float) -> str | None:
@@ -107,41 +121,83 @@ def _first_matching_hint(exercise, wrong: float, expected: float) -> str | None:
     return None
 
 
+@pytest.mark.parametrize("exercise", _all_exercises())
+def test_verdict_is_pure(exercise, tmp_path, monkeypatch, capsys):
+    """verdict prints nothing, writes no progress file (even in a learner's lab) and never raises, even under
+    nbgrader; it is None only for the right answer."""
+    store = tmp_path / "progress.json"
+    monkeypatch.setenv(progress.ENV_VAR, str(store))
+    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
+    assert exercise.verdict(_right(exercise)) is None
+    for value in (..., None, _wrong(exercise), "nonsense", [1]):
+        assert exercise.verdict(value)
+    assert "no answer yet" in exercise.verdict(...) and "no answer yet" in exercise.verdict(None)
+    assert capsys.readouterr() == ("", "")
+    assert not store.exists() and not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("exercise", _all_exercises())
+def test_check_prints_records_and_returns_none_in_the_lab(exercise, tmp_path, monkeypatch, capsys):
+    """In the lab, check says right, wrong or "no answer yet", records it, returns None and never raises."""
+    store = tmp_path / "progress.json"
+    monkeypatch.setenv(progress.ENV_VAR, str(store))
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+    assert exercise.check(...) is None
+    assert f"… {exercise.variable}: no answer yet" in capsys.readouterr().out
+    assert progress.load(store) == {exercise.variable: False}
+    assert exercise.check(_wrong(exercise)) is None
+    out = capsys.readouterr().out
+    assert out.startswith(f"✗ {exercise.variable}") and out.count("\n") == 1
+    assert exercise.check(_right(exercise)) is None
+    assert capsys.readouterr().out == f"✓ {exercise.variable}: correct.\n"
+    assert progress.load(store) == {exercise.variable: True}
+
+
+@pytest.mark.parametrize("mode", ["validate", "autograde"])
+def test_check_raises_the_verdict_under_nbgrader(mode, monkeypatch):
+    """When nbgrader runs the notebook, check raises on a missing or wrong answer, so Validate and the grader
+    see it; the right answer still returns None."""
+    monkeypatch.setenv("NBGRADER_EXECUTION", mode)
+    exercise = batch_size.CRITICAL_BATCH_QUARTER
+    with pytest.raises(AnswerError, match="no answer yet"):
+        exercise.check(...)
+    with pytest.raises(AnswerError, match="factor of 2"):
+        exercise.check(2 * exercise.expected())
+    assert exercise.check(exercise.expected()) is None
+
+
 @pytest.mark.parametrize("exercise", _all_numeric_exercises())
-def test_every_exercise_accepts_its_answer_in_any_numeric_type(exercise, capsys):
-    """Course-wide: the reference passes as a float, a numpy scalar and within tolerance, and self-checks as correct."""
+def test_every_exercise_accepts_its_answer_in_any_numeric_type(exercise):
+    """Course-wide: the reference passes as a float, a numpy scalar and within tolerance."""
     expected = exercise.expected()
     for value in (expected, np.float64(expected), expected * (1 + exercise.rel_tol / 2)):
+        assert exercise.verdict(value) is None
         exercise.check_value(value)
-    exercise.check_format(expected)
-    assert f"✓ {exercise.variable}: correct." in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("exercise", _all_numeric_exercises())
-def test_every_exercise_names_its_mistakes_without_the_answer(exercise, capsys):
-    """Course-wide: twice the answer and every listed mistake pass the format check (so the learner reaches a
-    hint, not a format error), are not within tolerance of the answer, and fail with the matching hint,
-    in a message that never shows the answer."""
+def test_every_exercise_names_its_mistakes_without_the_answer(exercise):
+    """Course-wide: twice the answer and every listed mistake are well-formed numbers (so the learner reaches a
+    hint, not a format error), are not within tolerance of the answer, and get the matching hint, in a
+    verdict that never shows the answer and that the hidden test raises."""
     expected = exercise.expected()
     for wrong in (2 * expected, *(float(m.wrong(expected)) for m in exercise.mistakes)):
         assert abs(wrong - expected) > exercise.rel_tol * abs(expected), f"{exercise.variable}: {wrong} is accepted"
-        exercise.check_format(wrong)
-        assert "✗" in capsys.readouterr().out
-        with pytest.raises(AnswerError) as caught:
-            exercise.check_value(wrong)
-        message = str(caught.value)
-        assert "not yet right" in message.lower()
+        message = exercise.verdict(wrong)
+        assert message and "not yet right" in message.lower(), message
         hint = _first_matching_hint(exercise, wrong, expected)
         if hint is not None:
             assert hint in message
         assert not shows_number(message, expected), message
+        with pytest.raises(AnswerError) as caught:
+            exercise.check_value(wrong)
+        assert str(caught.value) == message
 
 
 @pytest.mark.parametrize("exercise", _all_numeric_exercises())
 def test_every_exercise_hides_its_answer_from_arbitrary_wrong_values(exercise):
-    """Course-wide: nearby, negative and unit-slipped wrong answers never see the answer in their message."""
+    """Course-wide: nearby, negative and unit-slipped wrong answers never see the answer in their verdict."""
     expected = exercise.expected()
     for wrong in (expected * 1.3, expected * 0.7, -expected, expected / 1000):
-        with pytest.raises(AnswerError) as caught:
-            exercise.check_value(wrong)
-        assert not shows_number(str(caught.value), expected), str(caught.value)
+        message = exercise.verdict(wrong)
+        assert message and not shows_number(message, expected), message

@@ -198,7 +198,7 @@ def test_variables_and_order():
 @pytest.mark.parametrize("value", [AlwaysEqual(), "259.2e12", None, True, [2.592e14], float("nan")])
 def test_non_numbers_are_format_errors(value):
     with pytest.raises(AnswerError, match="inference_tokens_60_days"):
-        checks.INFERENCE_TOKENS.check_format(value)
+        checks.INFERENCE_TOKENS.check_value(value)
 
 
 @pytest.mark.parametrize("wrong, hint", [

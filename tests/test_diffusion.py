@@ -312,7 +312,7 @@ def test_choice_exercise():
 @pytest.mark.parametrize("value", [None, "0.5", True, [0.5], float("nan")])
 def test_non_numbers_are_rejected(value):
     with pytest.raises(AnswerError, match="sha256_avalanche_ratio"):
-        checks.SHA256_AVALANCHE_RATIO.check_format(value)
+        checks.SHA256_AVALANCHE_RATIO.check_value(value)
 
 
 # ------------------------------------------------------------------------------------------- explorer

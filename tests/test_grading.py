@@ -67,7 +67,7 @@ def _autograde_with_one_retry(course, assignment: str, students: list[str]) -> N
 
 @pytest.fixture(scope="module", params=assignments())
 def graded(request, tmp_path_factory):
-    """Autograde three students (right, wrong, __eq__ cheat) for one assignment; yield gradebook facts."""
+    """Autograde four students (right, wrong, __eq__ cheat, nothing answered) for one assignment; yield gradebook facts."""
     assignment = request.param
     course = tmp_path_factory.mktemp(assignment)
     shutil.copytree(REPO / "source" / assignment, course / "source" / assignment)
@@ -90,6 +90,10 @@ def graded(request, tmp_path_factory):
         target = course / "submitted" / student / assignment / f"{assignment}.ipynb"
         target.parent.mkdir(parents=True)
         target.write_text(json.dumps(fill_solutions(release, cell_variables, answers)))
+    students["blank"] = {}
+    blank = course / "submitted" / "blank" / assignment / f"{assignment}.ipynb"
+    blank.parent.mkdir(parents=True)
+    blank.write_text(json.dumps(release))  # the learner's copy as released, nothing answered
     _autograde_with_one_retry(course, assignment, list(students))
 
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
@@ -124,6 +128,17 @@ def test_wrong_answers_get_zero_with_a_hint(graded):
     assert graded["facts"]["wrong"]["score"] == 0
     for output in _test_outputs(graded["autograded"]["wrong"]):
         assert "AnswerError" in output and ("not yet right" in output.lower() or "not this one" in output)
+
+
+def test_unanswered_notebook_scores_zero_and_runs_to_the_end(graded):
+    """Stock nbgrader gives the copy as released 0 points, each check saying "no answer yet"; no other cell
+    fails, so the placeholders let Run All reach the flashcards."""
+    assert graded["facts"]["blank"]["score"] == 0
+    outputs = _test_outputs(graded["autograded"]["blank"])
+    assert outputs and all("no answer yet" in output for output in outputs), outputs
+    for cell in graded["autograded"]["blank"]["cells"]:
+        if cell["cell_type"] == "code" and not cell.get("metadata", {}).get("nbgrader", {}).get("grade"):
+            assert not [o for o in cell.get("outputs", []) if o["output_type"] == "error"], cell["source"]
 
 
 def test_always_equal_objects_get_zero(graded):

@@ -308,7 +308,7 @@ def test_non_numbers_are_rejected():
 
     for value in ("6.37", None, AlwaysEqual(), [1.0]):
         with pytest.raises(AnswerError, match="slowest_stage_ms"):
-            checks.SLOWEST_STAGE_MS.check_format(value)
+            checks.SLOWEST_STAGE_MS.check_value(value)
 
 
 def test_choice_exercise():

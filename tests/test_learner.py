@@ -50,8 +50,8 @@ def test_visible_check_prints_verdict_and_records_progress(tmp_path, monkeypatch
     """Running an exercise's check cell tells the learner at once and remembers it for the start page."""
     store = tmp_path / "progress.json"
     monkeypatch.setenv(progress.ENV_VAR, str(store))
-    batch_size.CRITICAL_BATCH_QUARTER.check_format(1200)
-    batch_size.RUBIN_DRAIN_TIME_S.check_format(14.4)
+    batch_size.CRITICAL_BATCH_QUARTER.check(1200)
+    batch_size.RUBIN_DRAIN_TIME_S.check(14.4)
     out = capsys.readouterr().out
     assert "✓ critical_batch_quarter: correct." in out
     assert "✗ rubin_drain_time_s: not yet right." in out and "units" in out
@@ -62,7 +62,7 @@ def test_no_progress_is_written_outside_a_learner_lab(monkeypatch, tmp_path):
     """Without the lab's environment variable (grading, tests) nothing is recorded."""
     monkeypatch.delenv(progress.ENV_VAR, raising=False)
     monkeypatch.chdir(tmp_path)
-    batch_size.CRITICAL_BATCH_QUARTER.check_format(1200)
+    batch_size.CRITICAL_BATCH_QUARTER.check(1200)
     assert list(tmp_path.iterdir()) == []
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+import json
 import subprocess
 import sys
 
@@ -11,6 +13,8 @@ from nbgrader.validator import Validator
 from tests.notebooks import (
     REPO,
     assignments,
+    exercises_checked,
+    fill_from_source,
     graded_test_cells,
     load,
     nbgrader_meta,
@@ -26,18 +30,59 @@ def test_every_segment_has_an_assignment():
     assert [name[:3] for name in ASSIGNMENTS] == [f"{n:02d}-" for n in range(1, len(ASSIGNMENTS) + 1)]
 
 
+def _validate(notebook: dict, folder) -> dict:
+    """``nbgrader validate``'s results (its public API) for ``notebook`` written into ``folder``."""
+    path = folder / "notebook.ipynb"
+    path.write_text(json.dumps(notebook), encoding="utf-8")
+    return Validator().validate(str(path))
+
+
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
-def test_source_notebook_passes_nbgrader_validate(assignment):
-    """With the instructor's solutions every graded cell passes."""
-    results = Validator().validate(str(source_notebook(assignment)))
+def test_release_filled_with_the_solutions_passes_nbgrader_validate(assignment, tmp_path):
+    """A learner's copy holding the instructor's solutions passes Validate (no check reads as partial credit)."""
+    filled = fill_from_source(load(release_notebook(assignment)), load(source_notebook(assignment)))
+    results = _validate(filled, tmp_path)
     assert results == {}, results
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
-def test_release_notebook_fails_every_graded_cell(assignment):
-    """Without solutions no graded cell passes (nbgrader validate --invert)."""
-    results = Validator(invert=True).validate(str(release_notebook(assignment)))
-    assert "passed" not in results and "changed" not in results, results
+def test_unanswered_release_fails_nbgrader_validate_in_every_graded_cell(assignment, tmp_path):
+    """The learner's copy as released runs to the end yet fails Validate once per autograded test cell."""
+    release = load(release_notebook(assignment))
+    results = _validate(release, tmp_path)
+    assert "changed" not in results and "passed" not in results, results
+    assert len(results.get("failed", [])) == len(graded_test_cells(release)), results
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_answer_cells_start_from_a_placeholder_that_runs(assignment):
+    """Each release answer cell assigns every variable its test checks to ``...`` and raises nothing."""
+    release = load(release_notebook(assignment))
+    variables = [variable for _, variable in exercises_checked(release)]
+    placeholders = {}
+    for cell in release["cells"]:
+        if cell["cell_type"] == "code" and nbgrader_meta(cell).get("solution"):
+            text = "".join(cell["source"])
+            assert "raise" not in text, text
+            namespace: dict = {}
+            exec(compile(text, nbgrader_meta(cell)["grade_id"], "exec"), namespace)
+            placeholders.update({k: v for k, v in namespace.items() if v is Ellipsis})
+    assert sorted(placeholders) == sorted(variables)
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_no_check_cell_returns_a_value(assignment, capsys):
+    """Every graded test cell, run on the right answer, ends in None: nbgrader would read a number as a score."""
+    source = load(source_notebook(assignment))
+    for cell, (exercise, variable) in zip(graded_test_cells(source), exercises_checked(source)):
+        answer = exercise.correct if hasattr(exercise, "options") else exercise.expected()
+        tree = ast.parse("".join(cell["source"]))
+        last = tree.body.pop()
+        assert isinstance(last, ast.Expr), f"{nbgrader_meta(cell)['grade_id']} must end in a call"
+        namespace = {variable: answer}
+        exec(compile(tree, "<test cell>", "exec"), namespace)
+        assert eval(compile(ast.Expression(last.value), "<test cell>", "eval"), namespace) is None
+    assert "✓" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
@@ -51,7 +96,7 @@ def test_graded_cells_have_ids_and_points(assignment):
     for cell in tests:
         text = "".join(cell["source"])
         assert nbgrader_meta(cell)["points"] > 0
-        assert "### BEGIN HIDDEN TESTS" in text and ".check_format(" in text
+        assert "### BEGIN HIDDEN TESTS" in text and ".check(" in text and ".check_value(" in text
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)

@@ -282,7 +282,7 @@ def test_choice_exercise():
                 exercise.check_value(letter)
     for bad in ("e", 2, None):
         with pytest.raises(AnswerError):
-            exercise.check_format(bad)
+            exercise.check_value(bad)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from autograder.spec import NotebookSpec, cell_role, nbgrader_meta, remove_hidden_tests
 
-CHECK_CALL = re.compile(r"from course\.segments\.(\w+) import checks.*?checks\.(\w+)\.check_format\((\w+)\)", re.DOTALL)
+CHECK_CALL = re.compile(r"from course\.segments\.(\w+) import checks.*?checks\.(\w+)\.check\((\w+)\)", re.DOTALL)
 SOLUTION_BLOCK = re.compile(r"### BEGIN SOLUTION\n?(.*?)### END SOLUTION\n?", re.DOTALL)
 
 
