@@ -23,8 +23,9 @@ $(INSTALLED): pyproject.toml
 	touch $@
 
 # The learner's lab: own copies in my-work/ (never overwritten), start page, no instructor panels.
+# Options for jupyter lab go through LAB_ARGS, e.g. make lab LAB_ARGS="--port 8899 --no-browser".
 lab: $(INSTALLED)
-	$(BIN)/python -m course.lab --workspace my-work
+	$(BIN)/python -m course.lab --workspace my-work $(LAB_ARGS)
 
 # The instructor's lab: the whole repository, nbgrader's formgrader and create-assignment panels included.
 instructor-lab: $(INSTALLED)
