@@ -12,6 +12,16 @@ how many tokens pre-training should use, whatever the model size; Chinchilla's
 20 tokens per parameter does not enter, hence "over-training".
 
 Functions accept floats or numpy arrays (broadcast element-wise).
+
+**The penalty is an inefficiency, >= 1.** ``inefficiency`` = training (or
+prefill) MFU / decode MFU: how many times more chip time a decoded FLOP costs.
+(Segment 4's pipeline efficiency is the opposite kind of number, <= 1.) The
+lecture's formula multiplies *all* RL FLOPs by it, r N D_RL * inefficiency,
+although only the rollouts are decoded: the 2 forward FLOPs per token run at
+decode MFU, the (r - 2) trained-on FLOPs at training MFU. ``penalty_on``
+chooses: "all" (the lecture, default, reproduces D_pre = 1.5 D_RL) or "decode"
+(penalty on decoded FLOPs only, (2 * inefficiency + r - 2) N D_RL; with r = 3,
+inefficiency 3: 7 N D_RL instead of 9, so D_pre = 7/6 D_RL).
 """
 
 from __future__ import annotations
@@ -92,12 +102,33 @@ def _check_inefficiency(inefficiency: float) -> None:
         raise ValueError("the inefficiency factor must be positive (1 = decode as efficient as training)")
 
 
-def rl_flops(active_params, tokens, flops_per_param_token: float = LECTURE_RL_FLOPS_PER_PARAM_TOKEN,
-             inefficiency: float = LECTURE_INEFFICIENCY):
-    """(2 to 6)*N*D_RL*inefficiency [FLOP]; 2 = rollouts only, 6 = rollouts trained on."""
+PENALTY_TARGETS = ("all", "decode")
+"""Which RL FLOPs the decode inefficiency multiplies: all of them (lecture) or the decoded ones only."""
+
+
+def rl_charged_flops_per_param_token(flops_per_param_token: float = LECTURE_RL_FLOPS_PER_PARAM_TOKEN,
+                             inefficiency: float = LECTURE_INEFFICIENCY, penalty_on: str = "all") -> float:
+    """Training-MFU-equivalent RL FLOPs per parameter per rollout token [FLOP].
+
+    "all": r * inefficiency (lecture). "decode": 2 * inefficiency + (r - 2),
+    the 2 forward FLOPs decoded at low MFU, the rest trained at full MFU.
+    """
     _check_rl_factor(flops_per_param_token)
     _check_inefficiency(inefficiency)
-    return flops_per_param_token * active_params * tokens * inefficiency
+    if penalty_on == "all":
+        return flops_per_param_token * inefficiency
+    if penalty_on == "decode":
+        return FORWARD_FLOPS_PER_PARAM_TOKEN * inefficiency + (flops_per_param_token - FORWARD_FLOPS_PER_PARAM_TOKEN)
+    raise ValueError(f"penalty_on must be one of {', '.join(PENALTY_TARGETS)}, not {penalty_on!r}")
+
+
+def rl_flops(active_params, tokens, flops_per_param_token: float = LECTURE_RL_FLOPS_PER_PARAM_TOKEN,
+             inefficiency: float = LECTURE_INEFFICIENCY, penalty_on: str = "all"):
+    """(2 to 6)*N*D_RL*inefficiency [FLOP]; 2 = rollouts only, 6 = rollouts trained on.
+
+    ``penalty_on="decode"`` charges the inefficiency on the 2 decoded FLOPs only.
+    """
+    return rl_charged_flops_per_param_token(flops_per_param_token, inefficiency, penalty_on) * active_params * tokens
 
 
 def inference_flops(active_params, tokens, inefficiency: float = LECTURE_INEFFICIENCY):
@@ -116,13 +147,15 @@ class EqualCostTokens:
 
 
 def equal_cost_tokens(rl_flops_per_param_token: float = LECTURE_RL_FLOPS_PER_PARAM_TOKEN,
-                      inefficiency: float = LECTURE_INEFFICIENCY) -> EqualCostTokens:
-    """Solve 6*D_pre = rl*ineff*D_RL = 2*ineff*D_inf with D_pre = 1 [relative tokens]."""
-    _check_rl_factor(rl_flops_per_param_token)
-    _check_inefficiency(inefficiency)
+                      inefficiency: float = LECTURE_INEFFICIENCY, penalty_on: str = "all") -> EqualCostTokens:
+    """Solve 6*D_pre = rl*ineff*D_RL = 2*ineff*D_inf with D_pre = 1 [relative tokens].
+
+    ``penalty_on="decode"`` uses (2*ineff + rl - 2) for the RL term.
+    """
+    per_token = rl_charged_flops_per_param_token(rl_flops_per_param_token, inefficiency, penalty_on)
     return EqualCostTokens(
         pretrain=1.0,
-        rl=TRAINING_FLOPS_PER_PARAM_TOKEN / (rl_flops_per_param_token * inefficiency),
+        rl=TRAINING_FLOPS_PER_PARAM_TOKEN / per_token,
         inference=TRAINING_FLOPS_PER_PARAM_TOKEN / (FORWARD_FLOPS_PER_PARAM_TOKEN * inefficiency),
     )
 
@@ -194,7 +227,7 @@ class DeploymentBudget:
 
 def equal_cost_budget(tokens_per_s, days, active_params,
                       rl_flops_per_param_token: float = LECTURE_RL_FLOPS_PER_PARAM_TOKEN,
-                      inefficiency: float = LECTURE_INEFFICIENCY) -> DeploymentBudget:
+                      inefficiency: float = LECTURE_INEFFICIENCY, penalty_on: str = "all") -> DeploymentBudget:
     """Tokens and compute of each phase when all three budgets equal the inference budget [tokens, FLOP].
 
     Args:
@@ -203,8 +236,9 @@ def equal_cost_budget(tokens_per_s, days, active_params,
         active_params: active parameters N [count] (float or array).
         rl_flops_per_param_token: 2 (rollouts only) to 6 (rollouts trained on) [FLOP].
         inefficiency: training MFU / decode MFU [dimensionless].
+        penalty_on: "all" RL FLOPs (lecture) or the "decode"d ones only.
     """
-    ratios = equal_cost_tokens(rl_flops_per_param_token, inefficiency)
+    ratios = equal_cost_tokens(rl_flops_per_param_token, inefficiency, penalty_on)
     d_inf = tokens_served(tokens_per_s, days)
     d_pre = d_inf * ratios.pretrain / ratios.inference
     d_rl = d_pre * ratios.rl
@@ -214,7 +248,7 @@ def equal_cost_budget(tokens_per_s, days, active_params,
         pretrain_tokens=d_pre,
         rl_tokens=d_rl,
         pretrain_flops=pretraining_flops(active_params, d_pre),
-        rl_flops=rl_flops(active_params, d_rl, rl_flops_per_param_token, inefficiency),
+        rl_flops=rl_flops(active_params, d_rl, rl_flops_per_param_token, inefficiency, penalty_on),
         inference_flops=inference_flops(active_params, d_inf, inefficiency),
         chinchilla_tokens=chinchilla_tokens(active_params),
         overtraining_factor=overtraining_factor(d_pre, active_params),
