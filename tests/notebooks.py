@@ -77,20 +77,20 @@ def fill_solutions(release: dict, cell_variables: dict[str, list[str]], answer_c
     return filled
 
 
-def solution_code(cell: dict) -> str:
-    """The instructor's code of a source solution cell: its lines without the solution delimiters."""
+def solution_text(cell: dict) -> str:
+    """The instructor's answer in a source solution cell: its lines without the solution delimiters."""
     lines = "".join(cell["source"]).splitlines()
     return "\n".join(line for line in lines if line.strip() not in ("### BEGIN SOLUTION", "### END SOLUTION"))
 
 
 def fill_from_source(release: dict, source: dict) -> dict:
-    """Copy of a release notebook whose code solution cells hold the source notebook's solutions."""
-    solutions = {nbgrader_meta(c)["grade_id"]: solution_code(c) for c in source["cells"]
-                 if c["cell_type"] == "code" and nbgrader_meta(c).get("solution")}
+    """Copy of a release notebook whose solution cells (code and written) hold the source notebook's answers."""
+    solutions = {nbgrader_meta(c)["grade_id"]: solution_text(c) for c in source["cells"]
+                 if nbgrader_meta(c).get("solution")}
     filled = json.loads(json.dumps(release))
     for cell in filled["cells"]:
         meta = nbgrader_meta(cell)
-        if cell["cell_type"] == "code" and meta.get("solution"):
+        if meta.get("solution"):
             cell["source"] = solutions[meta["grade_id"]]
     return filled
 
