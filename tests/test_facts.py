@@ -118,3 +118,34 @@ def test_pipeline_bubble_fraction():
 
     assert pipeline.bubble_fraction(4, 1) == pytest.approx(3 / 4)
     assert pipeline.bubble_fraction(4, 13) == pytest.approx(3 / 16)
+
+
+# --- figures issue 11 asks the notebooks to state, recomputed from the published config -----------------
+
+def test_deepseek_routes_8_of_256_and_the_always_on_share():
+    """V3 config: 8 of 256 routed = 3.1%; README: 37/671 = 5.5% active; the ~17B always-on lifts it."""
+    from course.models import expert_reads
+    v3 = llms.DEEPSEEK_V3
+    assert v3.experts_per_token / v3.routed_experts == pytest.approx(0.031, abs=0.0005)
+    assert v3.sparsity == pytest.approx(0.055, abs=0.0005)
+    always_on = expert_reads.always_on_params(v3)
+    assert always_on == pytest.approx(671e9 - 634e9 * 256 / 248)
+    assert 16e9 < always_on < 17e9
+
+
+def test_drain_times_of_the_explorer_chips():
+    """HBM / bandwidth: H100 80/3.35 = 23.9 ms, H200 141/4.8 = 29.4 ms, B200 192/8 = 24 ms (not '~15-20 ms')."""
+    assert roofline.drain_time_s(chips.H100_SXM) == pytest.approx(80 / 3.35e3)
+    assert roofline.drain_time_s(chips.H200) == pytest.approx(141 / 4.8e3)
+    assert roofline.drain_time_s(chips.B200) == pytest.approx(192 / 8e3)
+
+
+def test_critical_batch_variants_on_an_h100():
+    """No KV: fp8+fp8 and bf16+bf16 both give ~295 x 671/37 = ~5,350; 8-bit weights on bf16 compute half that."""
+    shape = dict(active_params=37e9, total_params=671e9, context_tokens=0, kv_bytes_per_token=0, chip=chips.H100_SXM)
+    fp8 = roofline.critical_batch(**shape, precision=roofline.FP8)
+    bf16 = roofline.critical_batch(**shape, precision=roofline.BF16)
+    w8 = roofline.critical_batch(**shape, precision=roofline.W8_BF16)
+    assert fp8 == pytest.approx(1.979e15 / 3.35e12 / 2 * 671 / 37)
+    assert bf16 == pytest.approx(989e12 / 3.35e12 * 671 / 37)
+    assert w8 == pytest.approx(bf16 / 2)

@@ -66,3 +66,13 @@ def test_price_tiers_match_published_prices():
 def test_roofline_chips_excludes_chips_without_dense_flops():
     """Only chips with published dense bf16 FLOP/s appear in the batch-size explorer."""
     assert "rubin" not in chips.roofline_chips() and "h100" in chips.roofline_chips()
+
+
+def test_new_shape_fields_match_the_published_configs():
+    """V3 config_671B.json: n_heads 128, qk_nope 128 + qk_rope 64, v_head_dim 128, moe_inter_dim 2048,
+    n_expert_groups 8, n_limited_groups 4; Llama-3-70B config: 64 attention heads of 128."""
+    v3 = llms.DEEPSEEK_V3
+    assert (v3.attention_heads, v3.qk_head_dim, v3.v_head_dim) == (128, 192, 128)
+    assert (v3.moe_intermediate_size, v3.expert_groups, v3.limited_groups) == (2048, 8, 4)
+    llama = llms.LLAMA_3_70B
+    assert (llama.attention_heads, llama.qk_head_dim, llama.v_head_dim) == (64, 128, 128)
