@@ -5,14 +5,18 @@ Scheduling is pure (``LeitnerSchedule``); the review widget lives in
 ``course.widgets.flashcards``; the schedule is saved as JSON in the file named by
 ``COURSE_FLASHCARDS_FILE`` (``make lab`` sets ``my-work/.flashcards.json``).
 
-    python -m course.flashcards export deck.apkg    # all cards as an Anki deck
+    python -m course.flashcards export [deck.apkg]    # all cards as an Anki deck, in your workspace
+
+Formulas in cards are written ``$...$`` (MathJax in the lab, ``\\(...\\)`` in the Anki export).
 """
 
 from __future__ import annotations
 
 import argparse
+import html
 import json
 import os
+import re
 import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -31,15 +35,16 @@ class Card:
 CARDS: tuple[Card, ...] = (
     Card("01-step-time", "01", "What sets the time of one decode step?",
          "The larger of compute time (grows with batch × active parameters) and memory time (the weights once, "
-         "plus every sequence's KV cache): T = max(t_compute, t_mem)."),
+         "plus every sequence's KV cache): $T = \\max(t_\\text{compute}, t_\\text{mem})$."),
     Card("01-no-amortise", "01", "Which costs of a decode step does a bigger batch not amortise?",
          "Each sequence's own arithmetic and its own KV-cache reads; only the weight read is shared."),
     Card("01-300", "01", "About how many FLOPs can a modern accelerator do per byte it reads from HBM?",
-         "About 300 (H100 SXM: 989 TFLOP/s ÷ 3.35 TB/s ≈ 295)."),
+         "About 300 (H100 SXM: $989\\ \\text{TFLOP/s} \\div 3.35\\ \\text{TB/s} \\approx 295$)."),
     Card("01-critical-batch", "01", "What batch makes compute time equal weight-loading time for a sparse model?",
-         "B ≈ 300 / sparsity, with sparsity = N_active / N_total; the lecture's DeepSeek figure 32/256 gives 2,400."),
+         "$B \\approx 300 / s$, with sparsity $s = N_\\text{active} / N_\\text{total}$; the lecture's DeepSeek "
+         "figure $s = 32/256$ gives 2,400."),
     Card("01-drain", "01", "What is the HBM drain time, and why is it a floor on latency?",
-         "Capacity ÷ bandwidth (Rubin: 288 GB / 20 TB/s ≈ 15 ms). A step that needs all of memory cannot read "
+         "$t_\\text{drain} = \\text{capacity} / \\text{bandwidth}$ (Rubin: 288 GB / 20 TB/s ≈ 15 ms). A step that needs all of memory cannot read "
          "it faster; a slower step leaves FLOPs idle."),
     Card("02-all-to-all", "02", "Why does MoE routing fit inside one rack so well?",
          "Any token may go to any expert, so the traffic is all-to-all; NVLink inside a rack links every GPU "
@@ -48,9 +53,9 @@ CARDS: tuple[Card, ...] = (
          "Roughly 8-18x (H100: 450 vs ~50 GB/s); once experts spill across racks the all-to-all waits on it."),
     Card("03-bubbles", "03", "Where do pipeline bubbles come from?",
          "At the start of a batch the last stages wait for work, at the end the first stages have none; "
-         "a GPipe schedule idles (p−1)/(m+p−1) of the time."),
-    Card("03-in-flight", "03", "How many sequences must be in flight to keep p pipeline stages busy in decode?",
-         "One micro-batch per stage, so p times as many: concurrent sequences, and their KV cache, scale with p."),
+         "a GPipe schedule with $p$ stages and $m$ micro-batches idles $\\frac{p-1}{m+p-1}$ of the time."),
+    Card("03-in-flight", "03", "How many sequences must be in flight to keep $p$ pipeline stages busy in decode?",
+         "One micro-batch per stage, so $p$ times as many: concurrent sequences, and their KV cache, scale with $p$."),
     Card("03-kv-limits", "03", "Why is pipelining's value limited at long context?",
          "It splits the weights across stages, but each stage still holds KV cache for every in-flight "
          "sequence, and at long context the KV cache dominates memory."),
@@ -61,14 +66,16 @@ CARDS: tuple[Card, ...] = (
          "2 for the forward pass (multiply + add) and 4 for the backward pass, which needs gradients for both "
          "the activations and the weights."),
     Card("05-optimum", "05", "If pre-training, RL and inference trade off, where is the cost optimum?",
-         "Roughly where the three budgets are equal; with RL factor 3 and inefficiency 3: D_pre = 1.5 D_RL = D_inf."),
+         "Roughly where the three budgets are equal; with RL factor 3 and inefficiency 3: $D_\\text{pre} = 1.5\\,D_\\text{RL} = D_\\text{inf}$."),
     Card("05-overtrained", "05", "How over-trained is a 100B model that serves 50M tokens/s for 60 days?",
-         "D_inf ≈ 2.6e14 (the lecture rounds to ~200T) against Chinchilla's 20 × 100B = 2T: about 100x "
+         "$D_\\text{inf} \\approx 2.6 \\times 10^{14}$ (the lecture rounds to ~200T) against Chinchilla's "
+         "$20 \\times 100\\text{B} = 2\\text{T}$: about 100x "
          "(130x unrounded)."),
     Card("06-kink", "06", "Why does an API's price per token jump above some context length?",
          "Below it decode is compute-bound (flat cost); above it KV-cache reads dominate and cost grows with context."),
     Card("06-kv-bytes", "06", "What KV size per token does a price kink at 200K tokens imply for a 100B-active model?",
-         "bytes/token ≈ (1/300) × N_active / ctx = 1e11 / (300 × 2e5) ≈ 1.7 KB."),
+         r"$\text{bytes/token} \approx \frac{1}{300} \cdot \frac{N_\text{active}}{\text{ctx}} = "
+         r"\frac{10^{11}}{300 \times 2 \times 10^{5}} \approx 1.7\ \text{KB}$."),
     Card("06-mfu", "06", "Why is decode MFU far below prefill MFU?",
          "Prefill amortises each weight fetch over the whole prompt; decode fetches all weights for one token per "
          "sequence and waits on memory (lecture: ~1/5; Pope et al. measured about 1/2 to 1/3)."),
@@ -88,7 +95,7 @@ def cards_for(segment: str) -> list[Card]:
 
 
 BOXES = 5
-"""Leitner boxes; a card in box k comes back after 2**(k-1) review sessions."""
+"""Leitner boxes; a card in box k comes back after 2**(k-1) review sessions (box 1: this session again)."""
 
 
 @dataclass(frozen=True)
@@ -158,6 +165,15 @@ def save_schedule(schedule: LeitnerSchedule, path: Path | None) -> None:
 
 ANKI_DECK_ID = 1_742_003_117
 ANKI_MODEL_ID = 1_742_003_118
+DEFAULT_EXPORT = "llm-inference-flashcards.apkg"
+"""The deck's file name when the learner names none (in their workspace)."""
+
+INLINE_MATH = re.compile(r"\$([^$]+)\$")
+
+
+def anki_text(text: str) -> str:
+    """A card's text for Anki: HTML-escaped, ``$...$`` turned into Anki's MathJax ``\\(...\\)``."""
+    return INLINE_MATH.sub(lambda m: f"\\({m.group(1)}\\)", html.escape(text, quote=False))
 
 
 def export_anki(path: Path) -> int:
@@ -170,20 +186,48 @@ def export_anki(path: Path) -> int:
                                       "afmt": "{{FrontSide}}<hr id=answer>{{Answer}}"}])
     deck = genanki.Deck(ANKI_DECK_ID, "Economics of LLM inference")
     for card in CARDS:
-        deck.add_note(genanki.Note(model=model, fields=[card.question, card.answer, card.segment],
+        deck.add_note(genanki.Note(model=model, fields=[anki_text(card.question), anki_text(card.answer),
+                                                        card.segment],
                                    guid=genanki.guid_for(card.key), tags=[f"segment-{card.segment}"]))
     genanki.Package(deck).write_to_file(str(path))
     return len(CARDS)
 
 
+def default_workspace() -> Path:
+    """The learner's workspace: where the lab keeps the schedule, else the repository's ``my-work/``."""
+    schedule = schedule_file()
+    return schedule.parent if schedule is not None else Path(__file__).resolve().parent.parent / "my-work"
+
+
+def export_path(named: Path | None, workspace: Path) -> Path:
+    """Where the deck goes: ``named`` if absolute, else inside ``workspace`` (the default name if none).
+
+    Raises ValueError for a path directly in the repository's root, which belongs to the course.
+    """
+    path = named if named is not None and named.is_absolute() else workspace / (named or DEFAULT_EXPORT)
+    repo = Path(__file__).resolve().parent.parent
+    if path.resolve().parent == repo:
+        raise ValueError(f"{path}: not in the course's repository root; name a path in your workspace "
+                         f"({workspace}) or outside the repository")
+    return path
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Command line: ``python -m course.flashcards export PATH``."""
+    """Command line: ``python -m course.flashcards export [PATH] [--workspace DIR]``."""
     parser = argparse.ArgumentParser(description="Export the course's flashcards.")
     commands = parser.add_subparsers(dest="command", required=True)
     export = commands.add_parser("export", help="write all cards as an Anki deck (.apkg)")
-    export.add_argument("path", type=Path)
+    export.add_argument("path", type=Path, nargs="?",
+                        help=f"where to write it; a relative path is inside your workspace (default {DEFAULT_EXPORT})")
+    export.add_argument("--workspace", type=Path, default=None, help="your workspace (default: my-work/)")
     args = parser.parse_args(argv)
-    print(f"wrote {export_anki(args.path)} cards to {args.path}")
+    try:
+        path = export_path(args.path, args.workspace or default_workspace())
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    path.parent.mkdir(parents=True, exist_ok=True)
+    print(f"wrote {export_anki(path)} cards to {path}")
     return 0
 
 

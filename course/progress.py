@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ENV_VAR = "COURSE_PROGRESS_FILE"
@@ -65,6 +65,8 @@ class SegmentPoints:
 
     by_variable: dict[str, float]
     manual: float = 0.0
+    variable_of: dict[str, str] = field(default_factory=dict)
+    """grade_id of each autograded test cell -> the exercise variable it checks."""
 
     @property
     def total(self) -> float:
@@ -89,6 +91,7 @@ def segment_points(notebook: dict, variables: list[str], name: str = "notebook")
     ``name``, when a test cell names no exercise variable or several.
     """
     by_variable: dict[str, float] = {}
+    variable_of: dict[str, str] = {}
     manual = 0.0
     for cell in notebook.get("cells", []):
         meta = cell.get("metadata", {}).get("nbgrader", {})
@@ -103,4 +106,5 @@ def segment_points(notebook: dict, variables: list[str], name: str = "notebook")
             raise ValueError(f"{name}: test cell {meta.get('grade_id')!r} names {named or 'no'} exercise "
                              f"variable(s) of {variables}; each test cell must check exactly one")
         by_variable[named[0]] = by_variable.get(named[0], 0.0) + points
-    return SegmentPoints(by_variable, manual)
+        variable_of[str(meta.get("grade_id"))] = named[0]
+    return SegmentPoints(by_variable, manual, variable_of)

@@ -5,9 +5,12 @@ from __future__ import annotations
 import datetime
 import html
 import json
+import os
+import re
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -267,18 +270,74 @@ def test_review_widget_remembers_across_sessions(tmp_path):
     review = FlashcardReview("01", schedule_path=path)
     first = review.current
     review.reveal()
-    assert html.escape(first.answer) in review.card_html.value
+    assert html.escape(first.answer, quote=False) in review.card_html.value
     review.answer(True)
     reopened = FlashcardReview("01", schedule_path=path)
     assert first.key not in [card.key for card in reopened.queue]
     assert flashcards.load_schedule(path).box(first.key) == 2
 
 
-def test_anki_export(tmp_path):
-    """All cards export as an Anki package."""
-    deck = tmp_path / "deck.apkg"
-    assert flashcards.export_anki(deck) == len(flashcards.CARDS)
-    assert deck.stat().st_size > 0
+def test_card_formulas_are_typeset_and_the_box_is_explained(tmp_path):
+    """Cards write formulas as $...$, shown in an HTMLMath widget (MathJax); one line says what a box means."""
+    import ipywidgets
+
+    with_math = [card for card in flashcards.CARDS if "$" in card.answer]
+    assert len(with_math) >= 5
+    for card in flashcards.CARDS:
+        assert (card.question + card.answer).count("$") % 2 == 0, card.key
+    review = FlashcardReview(with_math[0].segment, schedule_path=tmp_path / "cards.json")
+    while review.current.key != with_math[0].key:
+        review.answer(True)
+    review.reveal()
+    assert isinstance(review.card_html, ipywidgets.HTMLMath)
+    assert re.search(r"\$[^$<]+\$", review.card_html.value), review.card_html.value
+    shown = " ".join(child.value for child in review.widget.children if hasattr(child, "value"))
+    assert "box 1" in shown.lower() and "this session" in shown and "less often" in shown
+    assert "in box 1 of" in review.status.value
+
+
+def test_anki_export_writes_where_the_learner_says_never_the_repository_root(tmp_path, capsys):
+    """Default: the workspace; a relative name: inside the workspace; an absolute path: there; the
+    repository root: refused with a message. Formulas become Anki's \\(...\\)."""
+    import zipfile
+
+    work = tmp_path / "my-work"
+    assert flashcards.main(["export", "--workspace", str(work)]) == 0
+    deck = work / flashcards.DEFAULT_EXPORT
+    assert zipfile.is_zipfile(deck) and str(deck) in capsys.readouterr().out
+    assert flashcards.main(["export", "deck.apkg", "--workspace", str(work)]) == 0
+    assert (work / "deck.apkg").is_file()
+    elsewhere = tmp_path / "exports" / "cards.apkg"
+    assert flashcards.main(["export", str(elsewhere), "--workspace", str(work)]) == 0
+    assert elsewhere.is_file()
+    in_root = workspace.REPO / "deck-test-should-not-exist.apkg"
+    assert flashcards.main(["export", str(in_root), "--workspace", str(work)]) == 2
+    assert not in_root.exists() and "repository root" in capsys.readouterr().err
+    assert flashcards.anki_text("so $a < b$ here") == "so \\(a &lt; b\\) here"
+
+
+def test_export_defaults_to_the_labs_workspace(tmp_path, monkeypatch):
+    """Inside the lab (its schedule file set) the default workspace is the lab's own."""
+    monkeypatch.setenv(flashcards.ENV_VAR, str(tmp_path / "w" / ".flashcards.json"))
+    assert flashcards.default_workspace() == tmp_path / "w"
+    monkeypatch.delenv(flashcards.ENV_VAR)
+    assert flashcards.default_workspace() == workspace.REPO / "my-work"
+
+
+def test_headless_widgets_draw_nothing_and_import_no_widgets(tmp_path):
+    """With COURSE_HEADLESS=1 the flashcard review and the grader-check control return None (nothing is
+    displayed) without importing ipywidgets."""
+    code = ("import sys\n"
+            "from course.widgets.flashcards import flashcard_review\n"
+            "from course.widgets.grader_check import grader_check\n"
+            "assert flashcard_review('01') is None and grader_check() is None\n"
+            "assert 'ipywidgets' not in sys.modules, 'ipywidgets imported'\n")
+    env = {**os.environ, "COURSE_HEADLESS": "1", "JPY_SESSION_NAME": str(tmp_path / "01-batch-size.ipynb")}
+    subprocess.run([sys.executable, "-c", code], cwd=workspace.REPO, env=env, check=True, timeout=60)
+    env["COURSE_HEADLESS"] = "0"
+    shown = subprocess.run([sys.executable, "-c", code], cwd=workspace.REPO, env=env, capture_output=True,
+                           text=True, timeout=60)
+    assert shown.returncode != 0 and "AssertionError" in shown.stderr
 
 
 def test_learner_lab_hides_instructor_panels_and_validate(tmp_path):
@@ -368,3 +427,56 @@ def test_kernel_websockets_have_tcp_nodelay_on_the_installed_jupyter_server(tmp_
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+# --------------------------------------------------------------------------------------------
+# "Check my notebook against the grader"
+
+CHECK_JSON = {"notebook": "01-batch-size", "status": "graded", "message": "", "score": 3.0, "max_score": 7.0,
+              "file": "01-batch-size.ipynb", "manual": ["ex9-written"],
+              "exercises": [{"grade_id": "ex1-critical-batch", "score": 1.0, "max_score": 1.0, "outcome": "passed",
+                             "message": ""},
+                            {"grade_id": "ex4-cost", "score": 0.0, "max_score": 2.0, "outcome": "failed",
+                             "message": "You are off by exactly a factor of 1000: check your units."}]}
+CHECK_TEXT = """01-batch-size.ipynb: 3/7 points (graded)
+  ✓ ex1-critical-batch: 1/1
+  ✗ ex4-cost: 0/2  You are off by exactly a factor of 1000: check your units.
+  … ex9-written: graded by your instructor
+"""
+
+
+@pytest.mark.parametrize("output", [json.dumps(CHECK_JSON, indent=1), CHECK_TEXT], ids=["json", "text"])
+def test_grader_check_reads_the_checks_output(output):
+    """The adapter reads `autograder check --json` and, as a fallback, its text output, to the same report."""
+    from course.widgets import grader_check
+
+    report = grader_check.parse_report(output)
+    assert (report.score, report.max_score, report.status, report.manual) == (3.0, 7.0, "graded", ("ex9-written",))
+    assert [(e.grade_id, e.score, e.max_score, e.right) for e in report.exercises] == [
+        ("ex1-critical-batch", 1.0, 1.0, True), ("ex4-cost", 0.0, 2.0, False)]
+    assert report.exercises[1].hint.startswith("You are off by exactly a factor of 1000")
+    shown = grader_check.report_html(report, {"ex4-cost": "cost_per_million_tokens_usd"})
+    assert "3 / 7 points" in shown and "ex4-cost (cost_per_million_tokens_usd)" in shown
+    assert "factor of 1000" in shown and "graded by your instructor" in shown
+    with pytest.raises(grader_check.CheckFailed, match="could not be read"):
+        grader_check.parse_report("Traceback (most recent call last):\n  ...")
+
+
+def test_grader_check_finds_its_notebook_and_assignment(tmp_path):
+    """The notebook comes from JPY_SESSION_NAME (set by jupyter_server per kernel); the assignment from its
+    name, updated copies included; the command uses absolute paths, so it works from any directory."""
+    from course.widgets import grader_check
+
+    path = tmp_path / "01-batch-size (updated 2026-12).ipynb"
+    assert grader_check.session_notebook({"JPY_SESSION_NAME": str(path)}) == path
+    assert grader_check.session_notebook({}) is None
+    assert grader_check.assignment_of(path) == "01-batch-size"
+    assert grader_check.assignment_of(tmp_path / "01-batch-size.ipynb") == "01-batch-size"
+    assert grader_check.assignment_of(tmp_path / "scratch.ipynb") is None
+    command = grader_check.check_command(Path("rel") / "01-batch-size.ipynb", "01-batch-size", "/usr/bin/python3")
+    assert command[:4] == ["/usr/bin/python3", "-m", "autograder", "check"]
+    assert Path(command[4]).is_absolute() and "--json" in command
+    assert command[-2:] == ["--assignment", "01-batch-size"]
+    points = workspace.segment_points(SEGMENTS[0])
+    assert grader_check.variables_by_grade_id(RELEASE_01, "01-batch-size") == points.variable_of
+    assert set(points.variable_of.values()) == {e.variable for e in SEGMENTS[0].exercises()}
