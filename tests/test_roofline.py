@@ -112,11 +112,10 @@ def test_additive_critical_batch_ignores_context():
     shape = {k: v for k, v in SHAPE.items() if k != "n_chips"} | {"context_tokens": 1_000_000}
     assert roofline.critical_batch(**shape) == float("inf")
     book = roofline.critical_batch(**shape, step_model="additive")
-    h100 = chips.H100_SXM
     assert book == pytest.approx((671e9 * 1 / 3.35e12) / (37e9 * 2 / 1.979e15))
     step = roofline.decode_step(book, **SHAPE | {"context_tokens": 1_000_000}, step_model="additive")
     assert float(step.compute_s) == pytest.approx(float(step.weights_s))
-    assert float(step.mfu) < 0.2 and h100.name == "H100 SXM"
+    assert float(step.mfu) < 0.2  # KV time still dominates the step
 
 
 def test_weight_bytes_read_override():
