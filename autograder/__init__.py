@@ -10,7 +10,7 @@ from __future__ import annotations
 
 def check_notebook(path, assignment=None, **options):
     """Grade one notebook; return its ``NotebookResult`` (per-exercise grade_id, score, max, message)."""
-    from autograder.grader import check_notebook as run
+    from autograder.check import check_notebook as run
 
     return run(path, assignment, **options)
 

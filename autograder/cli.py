@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from pathlib import Path
@@ -21,7 +22,9 @@ def build_parser() -> argparse.ArgumentParser:
     init = commands.add_parser("init", help="create a cohort folder (an nbgrader course directory)")
     init.add_argument("cohort", type=Path)
     init.add_argument("--course-source", type=Path, help="the course's source/ (default: this repository's)")
-    init.add_argument("--db-url", help="nbgrader db_url, e.g. postgresql://user:pw@host/db (default: SQLite)")
+    init.add_argument("--db-url", help="nbgrader db_url, e.g. postgresql://user@host/db with the password in "
+                      "PGPASSFILE or PGPASSWORD (default: SQLite in the cohort folder)")
+    init.add_argument("--course-id", help="nbgrader course id (default: llm-inference-economics-<folder name>)")
 
     roster = commands.add_parser("roster", help="import students from a CSV file")
     roster.add_argument("cohort", type=Path)
@@ -38,6 +41,8 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--jobs", "-j", type=int, default=os.cpu_count() or 1, help="parallel sandboxes")
     grade.add_argument("--force", action="store_true", help="regrade even unchanged submissions")
     grade.add_argument("--student", action="append", dest="students", help="grade only this student (repeatable)")
+    grade.add_argument("--scheduler", metavar="tcp://HOST:PORT",
+                       help="grade on this Dask distributed cluster (its workers need the course and bubblewrap)")
     _limit_options(grade)
 
     feedback = commands.add_parser("feedback", help="write per-student HTML feedback")
@@ -88,8 +93,12 @@ def _isolation(args) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from autograder.cluster import ClusterError
     from autograder.cohort import CohortError
     from autograder.collect import CollectError
+    from autograder.database import DatabaseError, redact
     from autograder.feedback import FeedbackLeak
     from autograder.roster import RosterError
     from autograder.sandbox.bwrap import SandboxUnavailable
@@ -98,25 +107,39 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return COMMANDS[args.command](args)
-    except (CohortError, CollectError, FeedbackLeak, RosterError, SandboxUnavailable, SpecError, FileNotFoundError,
-            ValueError) as error:
-        print(f"error: {error}", file=sys.stderr)
+    except (ClusterError, CohortError, CollectError, DatabaseError, FeedbackLeak, RosterError, SandboxUnavailable,
+            SpecError, FileNotFoundError, ValueError, SQLAlchemyError) as error:
+        if getattr(args, "json", False):
+            print(json.dumps({"error": redact(str(error))}))
+        print(f"error: {redact(str(error), _db_url_of(args))}", file=sys.stderr)
         return 2
+
+
+def _db_url_of(args) -> str | None:
+    """The db_url the command works with, so that its password can be kept out of every message."""
+    if getattr(args, "db_url", None):
+        return args.db_url
+    try:
+        from autograder.cohort import open_cohort
+
+        return open_cohort(args.cohort).db_url if getattr(args, "cohort", None) else None
+    except Exception:  # only for redaction: a cohort that cannot be opened holds no URL to hide
+        return None
 
 
 def cmd_init(args) -> int:
     from autograder.cohort import init_cohort
 
-    cohort = init_cohort(args.cohort, args.course_source, args.db_url)
-    print(f"cohort ready in {cohort.root} (gradebook: {_redacted(cohort.db_url)}; "
+    from autograder.cohort import CONFIG_NAME, init_cohort
+    from autograder.database import redact, url_password
+
+    cohort = init_cohort(args.cohort, args.course_source, args.db_url, args.course_id)
+    print(f"cohort ready in {cohort.root} (course {cohort.course_id}; gradebook: {redact(cohort.db_url)}; "
           f"assignments: {', '.join(cohort.assignments()) or 'none yet'})")
+    if url_password(cohort.db_url):
+        print(f"note: the database password is stored in {cohort.root / CONFIG_NAME} (readable by you only); "
+              "prefer a URL without it and PGPASSFILE or PGPASSWORD", file=sys.stderr)
     return 0
-
-
-def _redacted(db_url: str) -> str:
-    import re
-
-    return re.sub(r"//([^:/@]+):[^@]+@", r"//\1:***@", db_url)
 
 
 def cmd_roster(args) -> int:
@@ -153,12 +176,12 @@ def cmd_collect(args) -> int:
 
 
 def cmd_grade(args) -> int:
-    from autograder.batch import grade_assignment
     from autograder.cohort import open_cohort
+    from autograder.grade import grade_assignment
 
-    isolated = _isolation(args)  # first: say at once when bubblewrap is missing
+    isolated = _isolation(args) if not args.scheduler else not args.no_sandbox  # the workers need bubblewrap
     report = grade_assignment(open_cohort(args.cohort), args.assignment, args.jobs, _limits(args), args.force,
-                              isolated, args.students)
+                              isolated, args.students, scheduler=args.scheduler)
     rate = report.graded / report.seconds if report.seconds else 0.0
     print(f"{args.assignment}: graded {report.graded}, unchanged {report.skipped} "
           f"({report.seconds:.1f} s, {rate:.1f} submissions/s)")
@@ -186,7 +209,7 @@ def cmd_export(args) -> int:
 
 
 def cmd_check(args) -> int:
-    from autograder.grader import check_notebook, dumps_summary
+    from autograder.check import check_notebook, dumps_summary
 
     if args.no_sandbox:
         isolated = False
@@ -197,7 +220,8 @@ def cmd_check(args) -> int:
             find_bwrap()
             isolated = True
         except SandboxUnavailable:
-            print("note: bubblewrap is not installed; your notebook runs without a sandbox.", file=sys.stderr)
+            if not args.json:
+                print("note: bubblewrap is not installed; your notebook runs without a sandbox.", file=sys.stderr)
             isolated = False
     result = check_notebook(args.notebook, args.assignment, isolated=isolated, limits=_limits(args))
     if args.json:

@@ -12,23 +12,32 @@ Layout (nbgrader's, plus two folders of the autograder's own)::
     COHORT/feedback/<s>/<a>/    per-student HTML feedback
     COHORT/originals/<a>/<ts>/  every collected input, untouched (zip or folder), and replaced submissions
     COHORT/reports/             collect reports (CSV)
+    COHORT/.locks/              lock files: one ``grade`` run per assignment at a time, one registration at a time
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Iterator
 
 from autograder.course import REPO_ROOT, course_source_root, is_inside
+from autograder.database import DatabaseError, check_database, redact, url_password
+from autograder.durable import atomic_write
+from autograder.records import open_gradebook
 from autograder.spec import AssignmentSpec, list_assignments, load_assignment
 
 COURSE_ID = "llm-inference-economics"
+"""Prefix of every cohort's nbgrader course id (``<prefix>-<cohort folder name>``)."""
 CONFIG_NAME = "nbgrader_config.py"
 SETTINGS_NAME = "autograder.json"
 CONFIG_TEMPLATE = '''\
@@ -94,6 +103,10 @@ class Cohort:
             loaded.append(load_assignment(folder, name))
         return loaded
 
+    def gradebook(self):
+        """nbgrader's Gradebook of this cohort (a context manager; see ``records.open_gradebook``)."""
+        return open_gradebook(self.db_url, self.course_id)
+
     def students_with_submissions(self, assignment: str) -> list[str]:
         base = self.root / "submitted"
         if not base.is_dir():
@@ -102,38 +115,76 @@ class Cohort:
                       if not p.name.startswith(".") and (p / assignment).is_dir())
 
 
+def default_course_id(root: Path) -> str:
+    """``llm-inference-economics-<folder>``: unique per cohort, so cohorts never share rows by accident."""
+    return f"{COURSE_ID}-{re.sub(r'[^A-Za-z0-9._-]', '-', Path(root).name)}"[:128]
+
+
 def init_cohort(root: Path, course_source: Path | None = None, db_url: str | None = None,
-                course_id: str = COURSE_ID) -> Cohort:
-    """Create (or re-open) a cohort folder; refuse any place inside the course repository."""
+                course_id: str | None = None) -> Cohort:
+    """Create (or re-open) a cohort folder; refuse any place inside the course repository.
+
+    The database is checked (driver, connection, no other course in it) before anything is
+    written; if creating the cohort fails after that, a folder this call created is removed again.
+    """
     root = Path(root).absolute()
     course_source = Path(course_source or course_source_root()).absolute()
     for forbidden in {REPO_ROOT, course_source.parent}:
         if is_inside(root, forbidden):
             raise CohortError(f"{root} is inside the course repository {forbidden}: a cohort holds student "
                               "data and must live elsewhere (e.g. ~/cohorts/2025-spring)")
-    if root.exists() and any(root.iterdir()) and not (root / SETTINGS_NAME).exists():
+    existing = (root / SETTINGS_NAME).exists()
+    if root.exists() and any(root.iterdir()) and not existing:
         raise CohortError(f"{root} exists and is not an empty folder or a cohort: choose a new folder")
+    if existing:
+        cohort = open_cohort(root)
+        if db_url and db_url != cohort.db_url:
+            raise CohortError(f"{root} is already a cohort with gradebook {redact(cohort.db_url)}, not "
+                              f"{redact(db_url)}: edit c.CourseDirectory.db_url in {root / CONFIG_NAME} to move it")
+        if course_id and course_id != cohort.course_id:
+            raise CohortError(f"{root} is already the cohort of course {cohort.course_id!r}, not {course_id!r}")
+        db_url, course_id = cohort.db_url, cohort.course_id
+    course_id = course_id or default_course_id(root)
+    try:
+        check_database(db_url or "sqlite://", course_id)
+    except DatabaseError as error:
+        raise CohortError(f"{error}; nothing was written") from None
+    created = not root.exists()
+    try:
+        return _create(root, course_source, db_url, course_id)
+    except BaseException:
+        if created:
+            shutil.rmtree(root, ignore_errors=True)
+        elif not existing:
+            for child in root.iterdir():
+                shutil.rmtree(child, ignore_errors=True) if child.is_dir() else child.unlink()
+        raise
+
+
+def _create(root: Path, course_source: Path, db_url: str | None, course_id: str) -> Cohort:
     root.mkdir(parents=True, exist_ok=True)
     db_line = (f"c.CourseDirectory.db_url = {db_url!r}" if db_url else
-               "# c.CourseDirectory.db_url = 'postgresql://user:password@host/dbname'  # default: ./gradebook.db")
+               "# c.CourseDirectory.db_url = 'postgresql://user@host/dbname'  # default: ./gradebook.db")
     config = root / CONFIG_NAME
     if not config.exists():
-        config.write_text(CONFIG_TEMPLATE.format(course_id=course_id, db_line=db_line))
-    settings = root / SETTINGS_NAME
-    if not settings.exists():
-        settings.write_text(json.dumps({"course_source": str(course_source),
-                                        "created": datetime.now(timezone.utc).isoformat()}, indent=1) + "\n")
-    for folder in ("source", "submitted", "autograded", "feedback", "originals", "reports"):
+        secret = bool(db_url and url_password(db_url))  # the password stays readable by the instructor only
+        atomic_write(config, CONFIG_TEMPLATE.format(course_id=course_id, db_line=db_line).encode(),
+                     0o600 if secret else 0o644)
+    for folder in ("source", "submitted", "autograded", "feedback", "originals", "reports", ".locks"):
         (root / folder).mkdir(exist_ok=True)
-    cohort = open_cohort(root)
+    settings = root / SETTINGS_NAME
+    cohort = Cohort(root, db_url or f"sqlite:///{root / 'gradebook.db'}", course_id,
+                    Path(course_source))
     for name in list_assignments(course_source):
         if not (cohort.source / name).exists():
             cohort.assignment(name)
-    from autograder.records import open_gradebook
-
-    with open_gradebook(cohort):
+    with cohort.gradebook():
         pass
-    return cohort
+    if not settings.exists():  # written last: its presence means the cohort is complete
+        atomic_write(settings, (json.dumps({"course_source": str(course_source),
+                                            "created": datetime.now(timezone.utc).isoformat()}, indent=1)
+                                + "\n").encode())
+    return open_cohort(root)
 
 
 def open_cohort(root: Path) -> Cohort:
@@ -145,6 +196,8 @@ def open_cohort(root: Path) -> Cohort:
     settings = json.loads(settings_path.read_text())
     config = load_nbgrader_config(root)
     db_url = config.get("db_url") or f"sqlite:///{root / 'gradebook.db'}"
+    if url_password(db_url) and (root / CONFIG_NAME).stat().st_mode & 0o077:
+        os.chmod(root / CONFIG_NAME, 0o600)  # it holds a password: readable by the instructor only
     return Cohort(root, db_url, config.get("course_id") or COURSE_ID, Path(settings["course_source"]))
 
 
@@ -157,18 +210,46 @@ def load_nbgrader_config(root: Path) -> dict:
     return {key: section[key] for key in ("db_url", "course_id") if key in section}
 
 
+@contextlib.contextmanager
+def cohort_lock(cohort: Cohort, name: str, waiting: str = "") -> Iterator[None]:
+    """Hold the cohort's lock ``name`` (an flock on ``.locks/<name>.lock``), waiting for another holder.
+
+    ``waiting`` is printed to stderr once if the lock is busy. The lock goes with the process,
+    so a crashed holder never leaves it stuck.
+    """
+    folder = cohort.root / ".locks"
+    folder.mkdir(exist_ok=True)
+    with open(folder / f"{name}.lock", "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if waiting:
+                print(waiting, file=sys.stderr, flush=True)
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def register_assignment(cohort: Cohort, name: str) -> None:
-    """Let nbgrader record ``name`` in the gradebook (``nbgrader generate_assignment``), once per source version."""
+    """Let nbgrader record ``name`` in the gradebook (``nbgrader generate_assignment``), once per source version.
+
+    One registration at a time per cohort: two ``generate_assignment`` at once collide in the database
+    and one removes the release folder the other uses.
+    """
     spec = cohort.assignment(name)
     marker = cohort.root / "release" / name / ".autograder-source-sha256"
     if marker.is_file() and marker.read_text().strip() == spec.sha256:
         return
-    result = run_nbgrader(cohort, "generate_assignment", name, "--force")
-    if result.returncode != 0:
-        raise CohortError(f"`nbgrader generate_assignment {name}` failed in {cohort.root}:\n"
-                          f"{(result.stderr or result.stdout)[-3000:]}")
-    marker.parent.mkdir(parents=True, exist_ok=True)
-    marker.write_text(spec.sha256 + "\n")
+    with cohort_lock(cohort, "register", f"waiting for another process to register {name} in {cohort.root} ..."):
+        if marker.is_file() and marker.read_text().strip() == spec.sha256:
+            return
+        result = run_nbgrader(cohort, "generate_assignment", name, "--force")
+        if result.returncode != 0:
+            raise CohortError(f"`nbgrader generate_assignment {name}` failed in {cohort.root}:\n"
+                              f"{redact((result.stderr or result.stdout)[-3000:], cohort.db_url)}")
+        atomic_write(marker, (spec.sha256 + "\n").encode())
 
 
 def run_nbgrader(cohort: Cohort, *args: str) -> subprocess.CompletedProcess:

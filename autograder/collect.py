@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import json
 import os
 import re
 import shutil
@@ -26,12 +27,15 @@ from pathlib import Path, PurePosixPath
 
 from autograder import statuses
 from autograder.cohort import Cohort
+from autograder.durable import atomic_write, fsync_file, fsync_folder, write_synced
 
 SKIPPED_NAMES = {".DS_Store", "Thumbs.db", "desktop.ini"}
 SKIPPED_FOLDERS = {"__MACOSX", ".ipynb_checkpoints", ".git", "__pycache__"}
 MAX_FILE_BYTES = 100 * 1024 * 1024
 MAX_TOTAL_BYTES = 4 * 1024 ** 3
 COMPLETE_MARKER = ".complete"
+SKIPPED_RECORD = ".collect-skipped.json"
+"""In a student's submitted folder: the files of theirs that collect skipped (name, status, reason)."""
 TIMESTAMP_FILE = "timestamp.txt"
 SAFE_NAME = re.compile(r"[^A-Za-z0-9._ ()+-]")
 
@@ -84,6 +88,15 @@ def scan(path: Path) -> tuple[list[Found], list[tuple[str, str]]]:
     if path.is_file():
         return [Found(path.name, path.stat().st_size, source=path)], []
     raise CollectError(f"{path} is neither a folder, a zip file nor a file")
+
+
+def skip_status(reason: str) -> str | None:
+    """The status a skipped file leaves on its student's row; None for files that are never a submission."""
+    if reason in ("system file", "macOS resource file", "empty name"):
+        return None
+    if reason.startswith(("larger than", "the zip unpacks to more")):
+        return statuses.TOO_LARGE
+    return statuses.MISSING_NOTEBOOK
 
 
 def _skipped_reason(parts: tuple[str, ...], size: int) -> str:
@@ -203,21 +216,6 @@ def _digests(files: dict[str, bytes]) -> dict[str, str]:
     return {name: hashlib.sha256(data).hexdigest() for name, data in files.items()}
 
 
-def _fsync_folder(folder: Path) -> None:
-    descriptor = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
-
-
-def _write_synced(path: Path, data: bytes) -> None:
-    with open(path, "wb") as stream:
-        stream.write(data)
-        stream.flush()
-        os.fsync(stream.fileno())
-
-
 def _archive_input(source: Path, target: Path) -> Path:
     """Copy the input, untouched, under ``target``; return the copy."""
     target.mkdir(parents=True, exist_ok=False)
@@ -228,32 +226,48 @@ def _archive_input(source: Path, target: Path) -> Path:
             for name in files:
                 path = Path(folder) / name
                 if not path.is_symlink():
-                    with open(path, "rb") as stream:
-                        os.fsync(stream.fileno())
+                    fsync_file(path)
     else:
         shutil.copyfile(source, copy)
-        with open(copy, "rb") as stream:
-            os.fsync(stream.fileno())
-    _fsync_folder(target)
+        fsync_file(copy)
+    fsync_folder(target)
     return copy
 
 
+def skipped_files(folder: Path) -> tuple[tuple[str, str, str], ...]:
+    """(file, status, reason) of each of the student's files that collect skipped (see ``SKIPPED_RECORD``)."""
+    try:
+        rows = json.loads((folder / SKIPPED_RECORD).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return ()
+    return tuple((str(r["file"]), str(r["status"]), str(r["reason"])) for r in rows
+                 if isinstance(r, dict) and {"file", "status", "reason"} <= set(r))
+
+
 def store_submission(cohort: Cohort, student: str, assignment: str, files: dict[str, bytes], stamp: str,
-                     replaced_root: Path) -> str:
-    """Stage, sync and swap in one student's files; return ``stored``, ``replaced`` or ``unchanged``."""
+                     replaced_root: Path, skipped: list[dict] | None = None) -> str:
+    """Stage, sync and swap in one student's files; return ``stored``, ``replaced`` or ``unchanged``.
+
+    ``skipped`` lists the student's files that were not stored ({file, status, reason}); it is kept
+    beside the files so that grading can give the student's row that status instead of ``not_submitted``.
+    """
     final = cohort.submitted(student, assignment)
     current = {p.name: p.read_bytes() for p in submitted_files(final)}
-    if final.is_dir() and _digests(current) == _digests(files):
+    record = json.dumps(skipped, indent=1).encode() if skipped else None
+    previous_record = (final / SKIPPED_RECORD).read_bytes() if (final / SKIPPED_RECORD).is_file() else None
+    if final.is_dir() and _digests(current) == _digests(files) and record == previous_record:
         return "unchanged"
     parent = final.parent
     parent.mkdir(parents=True, exist_ok=True)
     staging = parent / f".incoming-{assignment}-{stamp}"
     staging.mkdir()
     for name, data in files.items():
-        _write_synced(staging / name, data)
-    _write_synced(staging / TIMESTAMP_FILE, (datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f") + " UTC").encode())
-    _write_synced(staging / COMPLETE_MARKER, b"")
-    _fsync_folder(staging)
+        write_synced(staging / name, data)
+    if record is not None:
+        write_synced(staging / SKIPPED_RECORD, record)
+    write_synced(staging / TIMESTAMP_FILE, (datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f") + " UTC").encode())
+    write_synced(staging / COMPLETE_MARKER, b"")
+    fsync_folder(staging)
     action = "stored"
     previous = None
     if final.exists():
@@ -261,7 +275,7 @@ def store_submission(cohort: Cohort, student: str, assignment: str, files: dict[
         os.rename(final, previous)
         action = "replaced"
     os.rename(staging, final)
-    _fsync_folder(parent)
+    fsync_folder(parent)
     (final / COMPLETE_MARKER).unlink()
     if previous is not None:
         keep = replaced_root / student
@@ -308,10 +322,18 @@ def collect(cohort: Cohort, assignment: str, source: Path, keys: dict[str, set[s
     report = CollectReport(assignment)
     report.archive = _archive_input(source, run_folder / "input")
     found, skipped = scan(report.archive)
-    for path, reason in skipped:
-        report.add(path, "", "skipped", reason)
     per_student: dict[str, dict[str, bytes]] = {}
     origin: dict[str, list[str]] = {}
+    not_stored: dict[str, list[dict]] = {}
+    for path, reason in skipped:
+        status = skip_status(reason)
+        student = match_student(path, keys)[0] if status else None
+        report.add(path, student or "", "skipped", reason)
+        if student:
+            not_stored.setdefault(student, []).append({"file": safe_filename(path), "status": status,
+                                                       "reason": reason})
+            origin.setdefault(student, [])
+            per_student.setdefault(student, {})
     for item in found:
         student, why = match_student(item.path, keys)
         if student is None:
@@ -329,7 +351,7 @@ def collect(cohort: Cohort, assignment: str, source: Path, keys: dict[str, set[s
         origin.setdefault(student, []).append(item.path)
     for student in sorted(per_student):
         action = store_submission(cohort, student, assignment, per_student[student], stamp,
-                                  run_folder / "replaced")
+                                  run_folder / "replaced", not_stored.get(student))
         for path in origin[student]:
             report.add(path, student, action)
     report.report_file = _write_report(cohort, assignment, stamp, report)
@@ -338,9 +360,9 @@ def collect(cohort: Cohort, assignment: str, source: Path, keys: dict[str, set[s
 
 def _write_report(cohort: Cohort, assignment: str, stamp: str, report: CollectReport) -> Path:
     path = cohort.root / "reports" / f"collect-{assignment}-{stamp}.csv"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", newline="", encoding="utf-8") as stream:
-        writer = csv.DictWriter(stream, fieldnames=["file", "student", "action", "detail"])
-        writer.writeheader()
-        writer.writerows(report.rows)
+    text = io.StringIO(newline="")
+    writer = csv.DictWriter(text, fieldnames=["file", "student", "action", "detail"])
+    writer.writeheader()
+    writer.writerows(report.rows)
+    atomic_write(path, text.getvalue().encode("utf-8"))
     return path

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import hashlib
 from pathlib import Path
 
 from autograder.spec import AssignmentSpec, list_assignments, load_assignment
@@ -15,6 +17,30 @@ def course_source_root() -> Path:
     if not root.is_dir():
         raise FileNotFoundError(f"{root} does not exist: run the autograder from the course repository")
     return root
+
+
+def course_digest(package: Path | None = None) -> str:
+    """SHA-256 over every file of the ``course`` package (names and bytes; caches left out).
+
+    The hidden tests take their expected values from this package, so the grading
+    fingerprint includes it: editing ``course/models`` regrades the affected submissions.
+    """
+    if package is None:
+        from autograder.sandbox.bwrap import find_course_package
+
+        package = find_course_package()
+    return _digest_of(Path(package).resolve())
+
+
+@functools.lru_cache(maxsize=8)
+def _digest_of(package: Path) -> str:
+    digest = hashlib.sha256()
+    files = sorted(p for p in package.rglob("*") if p.is_file() and "__pycache__" not in p.parts
+                   and not any(part.startswith(".") for part in p.relative_to(package).parts))
+    for path in files:
+        digest.update(path.relative_to(package).as_posix().encode() + b"\0")
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
 
 
 def load_all_assignments(source_root: Path) -> list[AssignmentSpec]:

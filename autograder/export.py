@@ -9,11 +9,13 @@ stock nbgrader (no autograder row) gets ``graded``.
 from __future__ import annotations
 
 import csv
+import io
 from pathlib import Path
 
 from autograder import statuses
 from autograder.cohort import Cohort
-from autograder.records import open_gradebook, stored_results
+from autograder.durable import atomic_write
+from autograder.records import stored_results
 
 COLUMNS = ["student_id", "first_name", "last_name", "email", "assignment", "status", "score", "max_score",
            "needs_manual_grade", "message"]
@@ -24,7 +26,7 @@ def export_rows(cohort: Cohort, assignment: str | None = None) -> list[dict]:
     from nbgrader.api import MissingEntry
 
     rows = []
-    with open_gradebook(cohort) as gradebook:
+    with cohort.gradebook() as gradebook:
         stored = stored_results(gradebook)
         names = [a.name for a in gradebook.assignments if assignment in (None, a.name)]
         for name in sorted(names):
@@ -55,10 +57,9 @@ def export_rows(cohort: Cohort, assignment: str | None = None) -> list[dict]:
 def export_csv(cohort: Cohort, target: Path, assignment: str | None = None) -> int:
     """Write the export to ``target``; return the number of rows."""
     rows = export_rows(cohort, assignment)
-    target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with open(target, "w", newline="", encoding="utf-8") as stream:
-        writer = csv.DictWriter(stream, fieldnames=COLUMNS)
-        writer.writeheader()
-        writer.writerows(rows)
+    text = io.StringIO(newline="")
+    writer = csv.DictWriter(text, fieldnames=COLUMNS)
+    writer.writeheader()
+    writer.writerows(rows)
+    atomic_write(Path(target), text.getvalue().encode("utf-8"))
     return len(rows)

@@ -18,7 +18,8 @@ from pathlib import Path
 
 from autograder import statuses
 from autograder.cohort import Cohort, CohortError, run_nbgrader
-from autograder.records import atomic_write, open_gradebook, stored_results
+from autograder.durable import atomic_write
+from autograder.records import stored_results
 from autograder.spec import AssignmentSpec, BEGIN_HIDDEN, END_HIDDEN
 
 BANNER = ('<div style="border:2px solid {color};padding:0.6em 1em;margin:1em;font-family:sans-serif">'
@@ -71,7 +72,7 @@ def write_feedback(cohort: Cohort, name: str) -> list[Path]:
                           f"{(result.stderr or result.stdout)[-3000:]}")
     fragments = hidden_fragments(assignment)
     written, leaks = [], []
-    with open_gradebook(cohort) as gradebook:
+    with cohort.gradebook() as gradebook:
         rows = stored_results(gradebook, name)
     for (_, student), row in sorted(rows.items()):
         folder = cohort.feedback(student, name)

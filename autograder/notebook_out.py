@@ -13,7 +13,7 @@ from __future__ import annotations
 import copy
 import re
 
-from autograder.judge import ExerciseResult
+from autograder.results import ExerciseResult
 from autograder.plan import Plan
 from autograder.spec import NotebookSpec
 

@@ -5,8 +5,9 @@ scratch cells) run as submitted. Test cells and locked cells always run as the
 *course's* version (hidden tests removed: the sandbox never sees them), whatever the
 submission did to them; just before each test cell the sandbox captures the
 variables that test reads. A test cell that was deleted is put back and scores 0
-(it is not run, because the learner removed the point at which it would run); a
-duplicated one counts once (the first copy, as nbgrader's DeduplicateIds keeps);
+(it is not run, because the learner removed the point at which it would run); of a
+duplicated grade_id only the last copy counts, as nbgrader's ``DeduplicateIds`` keeps
+(the earlier copies lose their nbgrader role and run as the learner's own cells);
 an edited or re-typed one is restored. Each such repair is noted, and any of them
 makes the submission's status ``cells_tampered``.
 """
@@ -16,7 +17,7 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass, field
 
-from autograder.spec import NotebookSpec, cell_role, nbgrader_meta
+from autograder.spec import NotebookSpec, nbgrader_meta
 
 
 @dataclass
@@ -98,20 +99,23 @@ def plan_notebook(spec: NotebookSpec, notebook: dict) -> Plan:
     entries: list[Entry] = []
     notes: list[str] = []
     seen: set[str] = set()
-    for number, cell in enumerate(notebook["cells"]):
-        grade_id = nbgrader_meta(cell).get("grade_id")
-        grade_id = grade_id if isinstance(grade_id, str) else None
-        if grade_id in tests:
-            if grade_id in seen:
-                notes.append(f"test cell {grade_id!r} is duplicated (cell {number}); only the first copy counts")
-                continue
+    ids = [_grade_id(cell) for cell in notebook["cells"]]
+    last = {grade_id: number for number, grade_id in enumerate(ids) if grade_id is not None}
+    for number, (cell, grade_id) in enumerate(zip(notebook["cells"], ids)):
+        if grade_id is not None and last[grade_id] != number:  # an earlier copy: nbgrader drops its role
+            if grade_id in tests or grade_id in spec.locked:
+                kind = "test" if grade_id in tests else "locked"
+                notes.append(f"{kind} cell {grade_id!r} is duplicated (cell {number}); only the last copy counts, "
+                             "as in nbgrader")
+            entries.append(_learner_entry(cell, None))
+        elif grade_id in tests:
             seen.add(grade_id)
             entries.append(_test_entry(spec, tests[grade_id], cell, number, notes))
-        elif grade_id in spec.locked and grade_id not in seen:
+        elif grade_id in spec.locked:
             seen.add(grade_id)
             entries.append(_locked_entry(spec, grade_id, positions[grade_id], cell, number, notes))
         else:
-            entries.append(_learner_entry(cell, positions.get(grade_id) if grade_id not in seen else None))
+            entries.append(_learner_entry(cell, positions.get(grade_id)))
             if grade_id is not None and grade_id in positions:
                 seen.add(grade_id)
     deleted = []
@@ -129,6 +133,11 @@ def plan_notebook(spec: NotebookSpec, notebook: dict) -> Plan:
     plan = Plan(entries, notes, deleted)
     plan.job_cells()
     return plan
+
+
+def _grade_id(cell: dict) -> str | None:
+    grade_id = nbgrader_meta(cell).get("grade_id")
+    return grade_id if isinstance(grade_id, str) else None
 
 
 def _test_entry(spec: NotebookSpec, test, cell: dict, number: int, notes: list[str]) -> Entry:
@@ -171,13 +180,3 @@ def _insert(entries: list[Entry], entry: Entry) -> None:
             anchor = index
     entries.insert(anchor + 1, entry)
 
-
-def manual_cells(spec: NotebookSpec, notebook: dict) -> dict[str, dict]:
-    """grade_id -> the submitted cell of each manually graded answer (the first copy)."""
-    wanted = {m.grade_id for m in spec.manual}
-    found: dict[str, dict] = {}
-    for cell in notebook["cells"]:
-        grade_id = nbgrader_meta(cell).get("grade_id")
-        if grade_id in wanted and grade_id not in found and cell_role(cell) in ("manual", "solution", "test"):
-            found[grade_id] = cell
-    return found

@@ -3,10 +3,16 @@
 Scores go into nbgrader's own tables (``Grade.auto_score``, ``needs_manual_grade``,
 ``SubmittedNotebook.flagged``) through ``nbgrader.api.Gradebook``, so formgrader,
 ``nbgrader generate_feedback`` and ``nbgrader export`` keep working. The status,
-message and fingerprint of each (student, assignment) go into one extra table,
+message and fingerprint of each (course, assignment, student) go into one extra table,
 ``autograder_results``, created with SQLAlchemy in the same database: it works the
 same on SQLite and on PostgreSQL. Each submission is committed on its own, so a
 batch that stops half-way loses nothing already graded.
+
+Several processes may record at once (two ``grade`` runs, a TA beside the batch):
+nbgrader's check-then-insert of students and submissions can then hit a unique
+constraint, and SQLite can be locked for a moment. ``record_submission`` rolls back
+and retries such a conflict (the second try finds the row the other process made);
+the autograder's own row is an upsert.
 """
 
 from __future__ import annotations
@@ -14,21 +20,24 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import tempfile
+import random
+import time
 import warnings
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator
 
-from sqlalchemy import Column, DateTime, Float, MetaData, String, Table, Text, delete, insert, select
-from sqlalchemy.exc import SAWarning
+from sqlalchemy import Column, DateTime, Float, MetaData, String, Table, Text, inspect, select
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SAWarning
 
 from autograder import statuses
-from autograder.cohort import Cohort
-from autograder.grader import SubmissionResult
+from autograder.durable import atomic_write
+from autograder.results import SubmissionResult
 
+TABLE_NAME = "autograder_results"
 TABLE = Table(
-    "autograder_results", MetaData(),
+    TABLE_NAME, MetaData(),
+    Column("course", String(128), primary_key=True),
     Column("assignment", String(128), primary_key=True),
     Column("student", String(128), primary_key=True),
     Column("status", String(32), nullable=False),
@@ -39,6 +48,8 @@ TABLE = Table(
     Column("details", Text),
     Column("graded_at", DateTime),
 )
+COLUMNS = [c.name for c in TABLE.columns]
+RECORD_TRIES = 8
 
 
 def ensure_alembic_on_path() -> None:
@@ -51,25 +62,44 @@ def ensure_alembic_on_path() -> None:
 
 
 @contextlib.contextmanager
-def open_gradebook(cohort: Cohort) -> Iterator:
-    """nbgrader's Gradebook for the cohort, with the autograder's table created if missing."""
+def open_gradebook(db_url: str, course_id: str) -> Iterator:
+    """nbgrader's Gradebook of ``course_id`` at ``db_url``, with the autograder's table created (or updated) if needed."""
     from nbgrader.api import Gradebook
 
     ensure_alembic_on_path()
     with warnings.catch_warnings():
         # nbgrader 0.9's add_submission trips SQLAlchemy 2's autoflush warnings; they are harmless.
         warnings.filterwarnings("ignore", message=r"Object of type <Submitted", category=SAWarning)
-        gradebook = Gradebook(cohort.db_url, cohort.course_id)
+        gradebook = Gradebook(db_url, course_id)
         try:
-            TABLE.metadata.create_all(bind=gradebook.engine)
+            _ensure_table(gradebook.engine, course_id)
             yield gradebook
         finally:
             gradebook.close()
 
 
+def _ensure_table(engine, course_id: str) -> None:
+    """Create ``autograder_results``; a table of the first version (no course column) is converted in place."""
+    columns = {c["name"] for c in inspect(engine).get_columns(TABLE_NAME)} if inspect(engine).has_table(
+        TABLE_NAME) else None
+    if columns is not None and "course" not in columns:
+        with engine.begin() as connection:
+            rows = [dict(r) for r in connection.execute(select(*[TABLE.c[n] for n in COLUMNS if n in columns]
+                                                               ).select_from(TABLE)).mappings()]
+            TABLE.drop(connection)
+            TABLE.create(connection)
+            if rows:
+                connection.execute(TABLE.insert(), [dict(r, course=course_id) for r in rows])
+    try:
+        TABLE.metadata.create_all(bind=engine)
+    except (IntegrityError, OperationalError, DBAPIError):  # created by a process beside us just now
+        if not inspect(engine).has_table(TABLE_NAME):
+            raise
+
+
 def stored_results(gradebook, assignment: str | None = None) -> dict[tuple[str, str], dict]:
-    """(assignment, student) -> the autograder's row."""
-    query = select(TABLE)
+    """(assignment, student) -> the autograder's row, for this gradebook's course only."""
+    query = select(TABLE).where(TABLE.c.course == gradebook.course_id)
     if assignment is not None:
         query = query.where(TABLE.c.assignment == assignment)
     rows = gradebook.db.execute(query).mappings().all()
@@ -88,7 +118,22 @@ def read_timestamp(folder: Path) -> datetime | None:
 
 
 def record_submission(gradebook, result: SubmissionResult, timestamp: datetime | None) -> None:
-    """Store ``result``: nbgrader grades and flags, and the autograder's status row, in one commit."""
+    """Store ``result`` (nbgrader grades and flags, the autograder's row) in one commit; retry on a conflict."""
+    from nbgrader.api import InvalidEntry
+
+    for attempt in range(RECORD_TRIES):
+        try:
+            _record(gradebook, result, timestamp)
+            return
+        except (IntegrityError, OperationalError, InvalidEntry) as error:
+            gradebook.db.rollback()
+            if attempt == RECORD_TRIES - 1:
+                raise RuntimeError(f"could not record {result.student}'s {result.assignment} after "
+                                   f"{RECORD_TRIES} tries: {type(error).__name__}") from error
+            time.sleep(random.uniform(0.01, 0.05) * (attempt + 1))
+
+
+def _record(gradebook, result: SubmissionResult, timestamp: datetime | None) -> None:
     if not _has_student(gradebook, result.student):
         gradebook.add_student(result.student)
     kwargs = {"timestamp": timestamp} if timestamp else {}
@@ -113,13 +158,26 @@ def record_submission(gradebook, result: SubmissionResult, timestamp: datetime |
     details = {"notebooks": [{"notebook": n.notebook, "status": n.status, "file": n.file, "notes": n.notes,
                               "exercises": [e.as_dict() for e in n.exercises], "manual": n.manual,
                               "seconds": n.seconds} for n in result.notebooks]}
-    key = (TABLE.c.assignment == result.assignment) & (TABLE.c.student == result.student)
-    gradebook.db.execute(delete(TABLE).where(key))
-    gradebook.db.execute(insert(TABLE).values(
-        assignment=result.assignment, student=result.student, status=result.status, message=result.message,
-        score=result.score, max_score=result.max_score, fingerprint=result.fingerprint,
-        details=json.dumps(details), graded_at=datetime.now(timezone.utc).replace(tzinfo=None)))
+    row = {"course": gradebook.course_id, "assignment": result.assignment, "student": result.student,
+           "status": result.status, "message": result.message, "score": result.score,
+           "max_score": result.max_score, "fingerprint": result.fingerprint, "details": json.dumps(details),
+           "graded_at": datetime.now(timezone.utc).replace(tzinfo=None)}
+    gradebook.db.execute(_upsert(gradebook.db.get_bind().dialect.name, row))
     gradebook.db.commit()
+
+
+def _upsert(dialect: str, row: dict):
+    """INSERT ... ON CONFLICT (course, assignment, student) DO UPDATE, in the database's own dialect."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    elif dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    else:
+        raise ValueError(f"the autograder's table supports SQLite and PostgreSQL, not {dialect}")
+    statement = insert(TABLE).values(**row)
+    keys = ("course", "assignment", "student")
+    return statement.on_conflict_do_update(index_elements=list(keys),
+                                           set_={k: statement.excluded[k] for k in row if k not in keys})
 
 
 def _has_student(gradebook, student: str) -> bool:
@@ -132,9 +190,8 @@ def _has_student(gradebook, student: str) -> bool:
     return True
 
 
-def write_autograded(cohort: Cohort, result: SubmissionResult) -> None:
-    """Write each graded notebook to ``autograded/``; remove stale ones of notebooks that could not run."""
-    folder = cohort.autograded(result.student, result.assignment)
+def write_autograded(folder: Path, result: SubmissionResult) -> None:
+    """Write each graded notebook to ``folder`` (``autograded/<student>/<a>/``); remove stale ones that could not run."""
     for notebook in result.notebooks:
         target = folder / f"{notebook.notebook}.ipynb"
         if notebook.autograded is None:
@@ -142,20 +199,3 @@ def write_autograded(cohort: Cohort, result: SubmissionResult) -> None:
                 target.unlink()
             continue
         atomic_write(target, json.dumps(notebook.autograded, indent=1, ensure_ascii=False).encode("utf-8"))
-
-
-def atomic_write(target: Path, data: bytes) -> None:
-    """Write ``data`` to ``target`` through a synced temporary file and a rename."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder.cohort import Cohort
-from autograder.records import open_gradebook
 
 STUDENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -98,7 +97,7 @@ def import_roster(cohort: Cohort, path: Path) -> RosterReport:
     """Add or update every good row's student in the gradebook."""
     good, bad = read_roster(path)
     report = RosterReport(problems=bad)
-    with open_gradebook(cohort) as gradebook:
+    with cohort.gradebook() as gradebook:
         for _line, fields in good:
             details = {key: fields[key] or None for key in ("first_name", "last_name", "email", "lms_user_id")}
             gradebook.update_or_create_student(fields["id"], **details)
@@ -109,7 +108,7 @@ def import_roster(cohort: Cohort, path: Path) -> RosterReport:
 def roster_keys(cohort: Cohort) -> dict[str, set[str]]:
     """student id -> the strings that identify them in file names (id, LMS id, email and its local part)."""
     keys: dict[str, set[str]] = {}
-    with open_gradebook(cohort) as gradebook:
+    with cohort.gradebook() as gradebook:
         for student in gradebook.students:
             names = {student.id}
             if student.lms_user_id:

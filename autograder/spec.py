@@ -40,17 +40,28 @@ def cell_source(cell: dict) -> str:
     return source if isinstance(source, str) else ""
 
 
-def cell_role(cell: dict) -> str:
-    """``test``, ``manual``, ``solution``, ``locked`` or ``plain`` (nbgrader's cell kinds)."""
+def nbgrader_cell(cell: dict):
+    """The cell as nbgrader's predicates read it (a NotebookNode with only its type and sanitised nbgrader metadata)."""
+    from nbformat import NotebookNode
+
     meta = nbgrader_meta(cell)
-    grade, solution, task = bool(meta.get("grade")), bool(meta.get("solution")), bool(meta.get("task"))
-    if task or (grade and solution) or (grade and cell.get("cell_type") != "code"):
+    metadata = NotebookNode(nbgrader=NotebookNode(meta)) if meta else NotebookNode()
+    return NotebookNode(cell_type=cell.get("cell_type") if isinstance(cell, dict) else None, metadata=metadata)
+
+
+def cell_role(cell: dict) -> str:
+    """``test``, ``manual``, ``solution``, ``locked`` or ``plain``, decided with nbgrader's own ``nbgrader.utils``
+    predicates: a task, or a grade cell that is also a solution or is not code, is graded by hand."""
+    from nbgrader.utils import is_grade, is_locked, is_solution, is_task
+
+    node = nbgrader_cell(cell)
+    if is_task(node) or (is_grade(node) and (is_solution(node) or node.cell_type != "code")):
         return "manual"
-    if grade:
+    if is_grade(node):
         return "test"
-    if solution:
+    if is_solution(node):
         return "solution"
-    if meta.get("locked"):
+    if is_locked(node):
         return "locked"
     return "plain"
 

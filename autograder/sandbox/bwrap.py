@@ -2,7 +2,7 @@
 
 The sandbox sees: the system's ``/usr`` (read-only), a few files of ``/etc``, the
 Python installation and virtualenv (read-only), the course's ``course`` package and
-the worker script, and a private ``/tmp`` of limited size. It does not see the
+the worker's own code (``autograder/sandbox``), and a private ``/tmp`` of limited size. It does not see the
 repository (so neither ``source/`` nor the tests), the cohort folder (gradebook,
 other students), the host's environment variables or the network.
 """
@@ -16,9 +16,12 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-WORKER_SCRIPT = Path(__file__).with_name("worker.py")
+SANDBOX_PACKAGE = Path(__file__).resolve().parent
+"""``autograder/sandbox``: the worker, its shell and the protocol, bound into the sandbox."""
+AUTOGRADER_INIT = SANDBOX_PACKAGE.parent / "__init__.py"
+WORKER_MODULE = "autograder.sandbox.worker"
 SANDBOX_COURSE_ROOT = "/opt/course"
-SANDBOX_WORKER = "/opt/autograder/worker.py"
+SANDBOX_CODE_ROOT = "/opt/autograder"
 SANDBOX_WORK_DIR = "/tmp/work"
 ETC_FILES = ("ld.so.cache", "localtime", "fonts", "mime.types", "nsswitch.conf", "passwd", "group")
 SANDBOX_ENV = {
@@ -32,7 +35,10 @@ SANDBOX_ENV = {
     "OPENBLAS_NUM_THREADS": "1",
     "OMP_NUM_THREADS": "1",
     "MKL_NUM_THREADS": "1",
+    "COURSE_HEADLESS": "1",
 }
+"""The sandbox's whole environment. ``COURSE_HEADLESS=1``: the course's explorers and flashcards
+return a cheap placeholder and draw nothing (grading displays nothing); every cell still runs."""
 UID_BASE = 1_900_000_000
 INSTALL_HINT = ("bubblewrap (`bwrap`) is not installed, so submissions cannot be isolated: install it with "
                 "`apt-get install -y bubblewrap` (Debian/Ubuntu) or `dnf install bubblewrap`, or pass "
@@ -71,7 +77,8 @@ class SandboxSettings:
 
     Attributes:
         isolated: run each worker under bubblewrap (the default; False is for trusted code only).
-        python: the interpreter (the virtualenv's, so the course's dependencies import).
+        python: the interpreter (the virtualenv's, so the course's dependencies import), as an absolute
+            path (not resolved through links: a virtualenv's ``python`` is a link to the base interpreter).
         course_package: the ``course`` folder shown read-only to the sandbox.
         tmp_size_bytes: size of the sandbox's private /tmp (the learner's only writable place).
         warm_imports: modules imported once per worker, before any fork.
@@ -79,9 +86,8 @@ class SandboxSettings:
     """
 
     isolated: bool = True
-    python: str = sys.executable
+    python: str = field(default_factory=lambda: os.path.abspath(sys.executable))
     course_package: Path = field(default_factory=find_course_package)
-    worker_script: Path = WORKER_SCRIPT
     tmp_size_bytes: int = 512 * 1024 * 1024
     warm_imports: tuple[str, ...] = ()
     warm_cells: tuple[str, ...] = ()
@@ -138,7 +144,8 @@ def bwrap_command(settings: SandboxSettings) -> list[str]:
     command += ["--perms", "0755", "--size", str(settings.tmp_size_bytes), "--tmpfs", "/tmp"]
     targets = [(root, root) for root in python_roots()]
     targets += [(str(settings.course_package), f"{SANDBOX_COURSE_ROOT}/course"),
-                (str(settings.worker_script), SANDBOX_WORKER)]
+                (str(AUTOGRADER_INIT), f"{SANDBOX_CODE_ROOT}/autograder/__init__.py"),
+                (str(SANDBOX_PACKAGE), f"{SANDBOX_CODE_ROOT}/autograder/sandbox")]
     command += readable_parents([target for _, target in targets])
     for source, target in targets:
         command += ["--ro-bind", source, target]
@@ -151,17 +158,18 @@ def bwrap_command(settings: SandboxSettings) -> list[str]:
             command += ["--cap-add", capability]
     else:
         command += ["--unshare-user"]
-    for key, value in dict(SANDBOX_ENV, PYTHONPATH=SANDBOX_COURSE_ROOT).items():
+    for key, value in dict(SANDBOX_ENV, PYTHONPATH=f"{SANDBOX_COURSE_ROOT}:{SANDBOX_CODE_ROOT}").items():
         command += ["--setenv", key, value]
-    command += ["--", settings.python, "-s", "-B", SANDBOX_WORKER]
+    command += ["--", settings.python, "-s", "-B", "-m", WORKER_MODULE]
     return command
 
 
 def unsandboxed_command(settings: SandboxSettings, scratch: Path) -> tuple[list[str], dict[str, str]]:
     """argv and environment for a worker WITHOUT isolation (``--no-sandbox``; trusted code only)."""
-    env = dict(SANDBOX_ENV, PYTHONPATH=str(settings.course_package.parent), HOME=str(scratch / "home"),
+    paths = dict.fromkeys([str(settings.course_package.parent), str(SANDBOX_PACKAGE.parent.parent)])
+    env = dict(SANDBOX_ENV, PYTHONPATH=os.pathsep.join(paths), HOME=str(scratch / "home"),
                MPLCONFIGDIR=str(scratch / "mplcache"))
-    return [settings.python, "-s", "-B", str(settings.worker_script)], env
+    return [settings.python, "-s", "-B", "-m", WORKER_MODULE], env
 
 
 def hello_frame(settings: SandboxSettings, slot: int, scratch: Path | None) -> dict:

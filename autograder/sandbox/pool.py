@@ -25,11 +25,10 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from autograder.sandbox.bwrap import SandboxSettings, bwrap_command, hello_frame, unsandboxed_command
-from autograder.sandbox.worker import encode_frame, read_frame
+from autograder.sandbox.protocol import MAX_REPLY_FRAME, encode_frame, read_frame
 
 START_TIMEOUT_S = 120.0
 HOST_GRACE_S = 30.0
-MAX_REPLY_BYTES = 256 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -73,7 +72,7 @@ class WorkerLost(RuntimeError):
 
 
 class Worker:
-    """One warm worker process and the pipes to it."""
+    """One warm sandboxed worker process (a fork server) and the pipes to it."""
 
     def __init__(self, settings: SandboxSettings, slot: int):
         self.settings = settings
@@ -161,7 +160,7 @@ class Worker:
             self.stop()
             raise WorkerLost(f"worker {self.slot} did not answer within {timeout_s:.0f} s")
         try:
-            frame = read_frame(fd, MAX_REPLY_BYTES)
+            frame = read_frame(fd, MAX_REPLY_FRAME)
         except ValueError as error:
             self.stop()
             raise WorkerLost(f"worker {self.slot} sent a bad frame ({error})") from None
@@ -232,30 +231,36 @@ class WorkerPool:
                     key, cells, limits = pending.get_nowait()
                 except queue.Empty:
                     return
-                results.put((key, self._run_with_retry(worker, cells, limits, stop)))
+                results.put((key, run_with_retry(worker, self._job_ids, cells, limits, stop)))
         finally:
             worker.stop()
 
-    def _run_with_retry(self, worker: "Worker", cells: list[dict], limits: Limits,
-                        stop: threading.Event | None = None) -> dict:
-        problems = []
-        for _attempt in range(2):
-            if stop is not None and stop.is_set():
-                problems.append("grading was interrupted")
-                break
-            job = {"job": next(self._job_ids), "cells": cells, "limits": limits.as_job()}
-            started = time.monotonic()
-            try:
-                reply = worker.run(job, limits.timeout_s + HOST_GRACE_S)
-            except WorkerLost as error:
-                worker.stop()
-                problems.append(str(error))
-                continue
-            reply["host_seconds"] = round(time.monotonic() - started, 4)
-            if reply.get("status") == "stalled":
-                worker.stop()  # a fresh worker for the retry
-                problems.append(str(reply.get("detail")))
-                continue
-            return reply
-        return {"kind": "done", "status": "sandbox_error", "detail": "; ".join(problems)[-3000:],
-                "captures": {}, "outputs": {}, "events": [], "last_cell": -1, "started": False}
+
+def run_with_retry(worker: Worker, job_ids: Iterator[int], cells: list[dict], limits: Limits,
+                   stop: threading.Event | None = None) -> dict:
+    """Run one notebook's ``cells`` on ``worker``; retry once on a fresh worker if the infrastructure failed.
+
+    The reply's ``status`` is ``ok``, a limit the notebook hit (``timeout``, ``kernel_died``...),
+    or ``sandbox_error`` when the worker was lost or the child never started, twice.
+    """
+    problems = []
+    for _attempt in range(2):
+        if stop is not None and stop.is_set():
+            problems.append("grading was interrupted")
+            break
+        job = {"job": next(job_ids), "cells": cells, "limits": limits.as_job()}
+        started = time.monotonic()
+        try:
+            reply = worker.run(job, limits.timeout_s + HOST_GRACE_S)
+        except WorkerLost as error:
+            worker.stop()
+            problems.append(str(error))
+            continue
+        reply["host_seconds"] = round(time.monotonic() - started, 4)
+        if reply.get("status") == "stalled":
+            worker.stop()  # a fresh worker for the retry
+            problems.append(str(reply.get("detail")))
+            continue
+        return reply
+    return {"kind": "done", "status": "sandbox_error", "detail": "; ".join(problems)[-3000:],
+            "captures": {}, "outputs": {}, "events": [], "last_cell": -1, "started": False}

@@ -1,22 +1,16 @@
 """The sandboxed fork server: runs each submission in a forked child and hands back plain data.
 
-This file runs *inside* the bubblewrap sandbox, bound there on its own: the rest of
-the ``autograder`` package, the course's ``source/``, the gradebook and the other
-students are not visible. It imports only the standard library, IPython and
-whatever the course notebooks import.
-
-Protocol (every frame is a 4-byte big-endian length, then UTF-8 JSON):
-
-* host -> worker (stdin): one ``{"kind": "hello", ...settings}`` frame, then jobs
-  ``{"job": id, "cells": [{"source", "capture", "key"}], "limits": {...}}``.
-* worker -> host (stdout): ``{"kind": "ready"}`` once, then one ``{"kind": "done"}`` per job.
-* child -> worker (a pipe per job): ``started``, ``capture``, ``cell``, ``outputs``,
-  ``event`` and ``finished`` frames.
+Runs *inside* the bubblewrap sandbox, started as ``python -m autograder.sandbox.worker``
+with only this folder (and ``autograder/__init__.py``) bound there: the rest of the
+``autograder`` package, the course's ``source/``, the gradebook and the other students
+are not visible. It imports only the standard library, IPython and whatever the course
+notebooks import. The frames it exchanges are in ``protocol.py``; the notebook shell the
+child runs cells in is in ``shell.py``.
 
 The child, not the worker, runs the learner's code. It drops to an unprivileged
 uid (the worker starts as root inside the sandbox), sets resource limits, runs the
-cells through an IPython ``InteractiveShell`` and converts the learner variables
-that the tests read to plain JSON data. Nothing it sends is trusted: the host
+cells through the notebook shell and converts the learner variables that the tests
+read to plain data (``protocol.to_plain``). Nothing it sends is trusted: the host
 validates every frame and judges the plain values with its own copy of the tests.
 
 Safety rule for ending processes: the worker only ever kills processes whose real
@@ -27,130 +21,19 @@ blindly, so it cannot take down the machine it runs on.
 
 from __future__ import annotations
 
-import json
 import os
 import select
 import signal
-import struct
 import sys
 import time
 
-FRAME_HEADER = struct.Struct(">I")
-MAX_HOST_FRAME = 64 * 1024 * 1024
+from autograder.sandbox.protocol import MISSING, encode_frame, frame_sender, read_frame, split_frames, to_plain, write_all
+from autograder.sandbox.shell import close_figures, prepare_shell, warm_up
+
 POLL_INTERVAL_S = 0.01
 STALL_LIMIT_S = 20.0
 TASK_MARGIN = 4
-MAX_STRING_CHARS = 10_000
-MAX_TYPE_NAME = 60
-MAX_INT_BITS = 1000
 FRAME_OVERHEAD_BYTES = 4 * 1024 * 1024
-
-
-# --------------------------------------------------------------------------- framing
-
-def encode_frame(message: dict) -> bytes:
-    """One protocol frame holding ``message``."""
-    payload = json.dumps(message, allow_nan=True).encode("utf-8")
-    return FRAME_HEADER.pack(len(payload)) + payload
-
-
-def read_exact(fd: int, size: int) -> bytes | None:
-    """Read exactly ``size`` bytes from a blocking ``fd``; None at end of file."""
-    chunks = []
-    while size:
-        chunk = os.read(fd, min(size, 1 << 20))
-        if not chunk:
-            return None
-        chunks.append(chunk)
-        size -= len(chunk)
-    return b"".join(chunks)
-
-
-def read_frame(fd: int, limit: int = MAX_HOST_FRAME) -> dict | None:
-    """Read one frame from a blocking ``fd``; None at end of file."""
-    header = read_exact(fd, FRAME_HEADER.size)
-    if header is None:
-        return None
-    (size,) = FRAME_HEADER.unpack(header)
-    if size > limit:
-        raise ValueError(f"frame of {size} bytes exceeds the limit of {limit}")
-    payload = read_exact(fd, size)
-    if payload is None:
-        return None
-    message = json.loads(payload)
-    if not isinstance(message, dict):
-        raise ValueError("a frame must hold a JSON object")
-    return message
-
-
-def split_frames(buffer: bytearray) -> list[dict]:
-    """Remove and decode every complete frame at the start of ``buffer``; malformed ones are dropped."""
-    frames = []
-    while len(buffer) >= FRAME_HEADER.size:
-        (size,) = FRAME_HEADER.unpack(buffer[:FRAME_HEADER.size])
-        if len(buffer) < FRAME_HEADER.size + size:
-            break
-        payload = bytes(buffer[FRAME_HEADER.size:FRAME_HEADER.size + size])
-        del buffer[:FRAME_HEADER.size + size]
-        try:
-            message = json.loads(payload)
-        except (ValueError, RecursionError):
-            continue
-        if isinstance(message, dict):
-            frames.append(message)
-    return frames
-
-
-def write_all(fd: int, data: bytes) -> None:
-    """Write every byte of ``data`` to ``fd``."""
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view):]
-
-
-# --------------------------------------------------------------------------- plain data
-
-def to_plain(value) -> dict:
-    """Describe ``value`` as plain JSON data, or as a marker naming its type.
-
-    None, bool, int, float (and numbers that convert to them exactly, such as
-    numpy scalars) and str are plain; anything else becomes
-    ``{"t": "other", "type": name}``. Runs in the child, so it is only a courtesy:
-    the host re-validates everything.
-    """
-    import numbers
-
-    kind = type(value)
-    try:
-        if value is None:
-            return {"t": "none"}
-        if kind is bool:
-            return {"t": "bool", "v": value}
-        if isinstance(value, numbers.Integral) and not isinstance(value, bool):
-            number = int.__index__(int(value)) if type(value) is not int else value
-            if type(number) is not int:
-                raise TypeError
-            if number.bit_length() > MAX_INT_BITS:
-                return {"t": "bigint", "sign": 1 if number > 0 else -1}
-            return {"t": "int", "v": int.__int__(number)}
-        if isinstance(value, numbers.Real):
-            number = float(value)
-            if type(number) is not float:
-                raise TypeError
-            if number != number or number in (float("inf"), float("-inf")):
-                return {"t": "float", "v": repr(number)}
-            return {"t": "float", "v": number}
-        if isinstance(value, str):
-            text = str.__str__(value)
-            if len(text) > MAX_STRING_CHARS:
-                return {"t": "other", "type": "str (too long)"}
-            return {"t": "str", "v": text}
-    except Exception:  # a learner object whose conversion misbehaves is simply not plain data
-        pass
-    name = getattr(kind, "__name__", "object")
-    if not isinstance(name, str):
-        name = "object"
-    return {"t": "other", "type": str.__str__(name)[:MAX_TYPE_NAME]}
 
 
 # --------------------------------------------------------------------------- the child
@@ -158,15 +41,15 @@ def to_plain(value) -> dict:
 def run_child(job: dict, result_fd: int, uid: int | None) -> None:
     """Run one submission in this (forked) process, then exit; never returns."""
     limits = job["limits"]
-    send = _make_sender(result_fd)
+    send = frame_sender(result_fd)
     try:
         _enter_jail(limits, uid)
-        shell = _prepare_shell(send, limits)
+        shell = prepare_shell(send, limits)
         send({"kind": "started", "pid": os.getpid()})
         for index, cell in enumerate(job["cells"]):
             if cell.get("capture") is not None:
                 user_ns = shell.user_ns
-                values = {name: (to_plain(user_ns[name]) if name in user_ns else {"t": "missing"})
+                values = {name: (to_plain(user_ns[name]) if name in user_ns else MISSING)
                           for name in cell["capture"]}
                 send({"kind": "capture", "key": cell["key"], "values": values})
             send({"kind": "cell", "index": index})
@@ -175,7 +58,7 @@ def run_child(job: dict, result_fd: int, uid: int | None) -> None:
             shell.run_cell(cell["source"], store_history=True)
             send({"kind": "outputs", "index": index, "outputs": shell.current_outputs,
                   "count": shell.execution_count - 1})
-            _close_figures()
+            close_figures()
         send({"kind": "finished"})
     except BaseException as error:  # report, then exit: the worker decides what it means
         try:
@@ -184,18 +67,6 @@ def run_child(job: dict, result_fd: int, uid: int | None) -> None:
             pass
     finally:
         os._exit(0)
-
-
-def _make_sender(result_fd: int):
-    dumps, pack, write = json.dumps, FRAME_HEADER.pack, os.write
-
-    def send(message: dict) -> None:
-        payload = dumps(message, allow_nan=True, default=repr).encode("utf-8", "replace")
-        data = memoryview(pack(len(payload)) + payload)
-        while data:
-            data = data[write(result_fd, data):]
-
-    return send
 
 
 def _enter_jail(limits: dict, uid: int | None) -> None:
@@ -226,196 +97,6 @@ def _enter_jail(limits: dict, uid: int | None) -> None:
     home = os.path.join(work, ".home")
     os.environ.update(HOME=home, MPLCONFIGDIR=home, IPYTHONDIR=os.path.join(home, ".ipython"))
 
-
-def _close_figures() -> None:
-    pyplot = sys.modules.get("matplotlib.pyplot")
-    if pyplot is not None:
-        try:
-            pyplot.close("all")
-        except Exception:
-            pass
-
-
-# --------------------------------------------------------------------------- the notebook shell
-
-def _prepare_shell(send, limits: dict):
-    """The worker's pristine shell, with its outputs sent to ``send`` within the output limit."""
-    shell = PRISTINE_SHELL if PRISTINE_SHELL is not None else _new_shell()
-    shell.send = send
-    shell.output_budget = int(limits["output_bytes"])
-    shell.current_outputs = []
-    shell.current_cell = -1
-    sys.stdout = _CellStream(shell, "stdout")
-    sys.stderr = _CellStream(shell, "stderr")
-    return shell
-
-
-def _charge(shell, size: int) -> None:
-    """Count ``size`` bytes of output; past the limit, report it and end the child at once."""
-    shell.output_budget -= size
-    if shell.output_budget < 0:
-        shell.send({"kind": "event", "what": "output", "cell": shell.current_cell})
-        os._exit(0)
-
-
-class _CellStream:
-    """sys.stdout / sys.stderr of the child: text goes to the current cell's outputs."""
-
-    encoding = "utf-8"
-    errors = "replace"
-
-    def __init__(self, shell, name: str):
-        self.shell = shell
-        self.name = name
-
-    def write(self, text) -> int:
-        text = str(text)
-        _charge(self.shell, len(text))
-        outputs = self.shell.current_outputs
-        if outputs and outputs[-1].get("output_type") == "stream" and outputs[-1]["name"] == self.name:
-            outputs[-1]["text"] += text
-        else:
-            outputs.append({"output_type": "stream", "name": self.name, "text": text})
-        return len(text)
-
-    def writelines(self, lines) -> None:
-        for line in lines:
-            self.write(line)
-
-    def flush(self) -> None:
-        pass
-
-    def isatty(self) -> bool:
-        return False
-
-    def fileno(self) -> int:
-        return 1 if self.name == "stdout" else 2
-
-    def writable(self) -> bool:
-        return True
-
-    def readable(self) -> bool:
-        return False
-
-
-def _new_shell():
-    """Build the notebook-like InteractiveShell class and one instance of it."""
-    from IPython.core.displayhook import DisplayHook
-    from IPython.core.displaypub import DisplayPublisher
-    from IPython.core.interactiveshell import InteractiveShell
-    from traitlets.config import Config
-
-    def bundle_size(data) -> int:
-        return len(json.dumps(data, default=repr))
-
-    class CollectingDisplayHook(DisplayHook):
-        def write_output_prompt(self):
-            pass
-
-        def write_format_data(self, format_dict, md_dict=None):
-            _charge(self.shell, bundle_size(format_dict))
-            self.shell.current_outputs.append({"output_type": "execute_result", "data": format_dict,
-                                               "metadata": md_dict or {},
-                                               "execution_count": self.shell.execution_count})
-
-        def finish_displayhook(self):
-            pass
-
-    class CollectingDisplayPublisher(DisplayPublisher):
-        def publish(self, data, metadata=None, source=None, *, transient=None, update=False, **kwargs):
-            if update:
-                return
-            _charge(self.shell, bundle_size(data))
-            self.shell.current_outputs.append({"output_type": "display_data", "data": data,
-                                               "metadata": metadata or {}})
-
-        def clear_output(self, wait=False):
-            del self.shell.current_outputs[:]
-
-    class NotebookShell(InteractiveShell):
-        displayhook_class = CollectingDisplayHook
-        display_pub_class = CollectingDisplayPublisher
-        send = None
-        output_budget = 0
-        current_outputs: list = []
-        current_cell = -1
-
-        def _showtraceback(self, etype, evalue, stb):
-            if isinstance(evalue, MemoryError):
-                self.send({"kind": "event", "what": "memory", "cell": self.current_cell})
-            elif isinstance(evalue, OSError) and evalue.errno in (27, 28):  # EFBIG, ENOSPC
-                self.send({"kind": "event", "what": "disk", "cell": self.current_cell})
-            text = "\n".join(stb)
-            _charge(self, len(text))
-            self.current_outputs.append({"output_type": "error", "ename": etype.__name__,
-                                         "evalue": str(evalue)[:2000], "traceback": list(stb)})
-
-        def enable_matplotlib(self, gui=None):
-            import matplotlib
-
-            matplotlib.use("Agg", force=True)
-            return "inline", "agg"
-
-        def enable_gui(self, gui=None):
-            pass
-
-    config = Config()
-    config.HistoryManager.enabled = False
-    config.InteractiveShell.colors = "nocolor"
-    config.InteractiveShell.autocall = 0
-    config.InteractiveShell.xmode = "Plain"
-    config.InteractiveShell.cache_size = 0
-    InteractiveShell.clear_instance()
-    return NotebookShell.instance(config=config)
-
-
-PRISTINE_SHELL = None
-
-
-# --------------------------------------------------------------------------- warm-up
-
-def warm_up(modules: list[str], cells: list[str]) -> None:
-    """Import what every submission will import and run the course's own locked cells once.
-
-    The cells are the instructor's locked, ungraded cells (imports, explorers): running
-    them here fills import and font caches that every forked child then inherits. Their
-    namespace is thrown away; each child starts from a pristine shell.
-    """
-    global PRISTINE_SHELL
-    import importlib
-    import io
-    import warnings
-
-    warnings.filterwarnings("ignore", message=".*non-interactive.*")
-    for name in ["IPython.core.interactiveshell", "numbers", "resource", *modules]:
-        try:
-            importlib.import_module(name)
-        except Exception:
-            pass
-    if cells:
-        shell = _new_shell()
-        shell.send = lambda message: None
-        shell.output_budget = 1 << 40
-        saved = sys.stdout, sys.stderr
-        sys.stdout = sys.stderr = io.StringIO()
-        try:
-            for source in cells:
-                shell.current_outputs = []
-                shell.run_cell(source, store_history=False)
-                _close_figures()
-        finally:
-            sys.stdout, sys.stderr = saved
-        _forget_widgets()
-    PRISTINE_SHELL = _new_shell()
-
-
-def _forget_widgets() -> None:
-    widgets = sys.modules.get("ipywidgets")
-    if widgets is not None:
-        try:
-            widgets.Widget.close_all()
-        except Exception:
-            pass
 
 
 # --------------------------------------------------------------------------- watching the child

@@ -15,7 +15,7 @@ SOLUTION_BLOCK = re.compile(r"### BEGIN SOLUTION\n?(.*?)### END SOLUTION\n?", re
 
 
 def exercise_of(test_source: str):
-    """(exercise object, variable) named by a test cell's check_format call, or (None, None)."""
+    """(exercise object, variable) named by a test cell's check call, or (None, None)."""
     match = CHECK_CALL.search(test_source)
     if match is None:
         return None, None
@@ -86,7 +86,7 @@ def _solution_owner(spec: NotebookSpec) -> dict[str, list[str]]:
 
 
 def answer_lines(spec: NotebookSpec, choose) -> dict[str, str]:
-    """variable -> ``variable = <choose(exercise)>`` for every check_format-style test."""
+    """variable -> ``variable = <choose(exercise)>`` for every check-style test."""
     lines = {}
     for test in spec.tests:
         exercise, variable = exercise_of(test.source)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from autograder.course import course_source_root, load_all_assignments
-from autograder.grader import grade_submissions
+from autograder.engine import Submission, grade_submissions
 from autograder.sandbox.pool import Limits
 from autograder.spec import list_assignments
 from autograder.tests.builders import learner_notebook, write
@@ -27,7 +27,7 @@ def test_solutions_score_full_marks_and_blanks_score_zero(everything, name, tmp_
         folder = tmp_path / kind
         for spec in assignment.notebooks:
             write(folder / spec.filename, learner_notebook(spec, solution=kind))
-        submissions.append((kind, sorted(folder.iterdir())))
+        submissions.append(Submission(kind, tuple(sorted(folder.iterdir()))))
     results = {r.student: r for r in grade_submissions(assignment, submissions, everything,
                                                        Limits(timeout_s=120), jobs=2)}
     solved, blank = results["source"], results["blank"]

@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
-from autograder.judge import decode_value, judge
+import pytest
+
+from autograder.judge import PartialCreditError, exercise_calls, judge
+from autograder.sandbox.protocol import from_plain
 from autograder.spec import TestCell, remove_hidden_tests, variables_read
+
+CHECK_CELL = ("from course.segments.batch_size import checks\n"
+              "checks.CRITICAL_BATCH_QUARTER.check(critical_batch_quarter)\n"
+              "### BEGIN HIDDEN TESTS\nchecks.CRITICAL_BATCH_QUARTER.check_value(critical_batch_quarter)\n"
+              "### END HIDDEN TESTS")
 
 
 def make_test(source: str, points: float = 2.0) -> TestCell:
@@ -11,42 +19,75 @@ def make_test(source: str, points: float = 2.0) -> TestCell:
 
 
 def test_values_are_revalidated():
-    assert decode_value({"t": "float", "v": 1.5}) == 1.5
-    assert decode_value({"t": "int", "v": 3}) == 3
-    assert decode_value({"t": "str", "v": "b"}) == "b"
-    assert decode_value({"t": "float", "v": "nan"}) != decode_value({"t": "float", "v": "nan"})
+    assert from_plain({"t": "float", "v": 1.5}) == 1.5
+    assert from_plain({"t": "int", "v": 3}) == 3
+    assert from_plain({"t": "str", "v": "b"}) == "b"
+    assert from_plain({"t": "float", "v": "nan"}) != from_plain({"t": "float", "v": "nan"})
     for forged in ({"t": "int", "v": "1200"}, {"t": "bool", "v": 1}, {"t": "str", "v": ["x"]},
                    {"t": "float", "v": {"__eq__": True}}, "1200", {"t": "int", "v": 10 ** 400}):
-        value = decode_value(forged)
+        value = from_plain(forged)
         assert type(value).__name__ == "invalid" and value != value.__class__()
 
 
 def test_an_object_that_is_not_plain_data_keeps_only_its_type_name():
-    value = decode_value({"t": "other", "type": "AlwaysEqual"})
+    value = from_plain({"t": "other", "type": "AlwaysEqual"})
     assert type(value).__name__ == "AlwaysEqual" and value != 1200.0 and not (value == 1200.0)
 
 
-def test_course_checks_judge_plain_values():
-    source = ("from course.segments.batch_size import checks\n"
-              "checks.CRITICAL_BATCH_QUARTER.check_format(critical_batch_quarter)\n"
-              "### BEGIN HIDDEN TESTS\ncheck = checks.CRITICAL_BATCH_QUARTER.check_value(critical_batch_quarter)\n"
-              "### END HIDDEN TESTS")
-    test = make_test(source, 1)
-    right = judge(test, {"critical_batch_quarter": {"t": "float", "v": 1200.0}})
+def test_course_exercise_cells_are_judged_by_the_pure_verdict():
+    from course.segments.batch_size import checks
+
+    test = make_test(CHECK_CELL, 1)
+    calls = exercise_calls(test.source, test.imports)
+    assert [(exercise, method) for exercise, method, _ in calls] == [(checks.CRITICAL_BATCH_QUARTER, "check"),
+                                                                      (checks.CRITICAL_BATCH_QUARTER, "check_value")]
+    right_value = float(checks.CRITICAL_BATCH_QUARTER.expected())
+    right = judge(test, {"critical_batch_quarter": {"t": "float", "v": right_value}})
     assert right.passed and right.score == 1 and "correct" in right.stdout
-    wrong = judge(test, {"critical_batch_quarter": {"t": "float", "v": 2400.0}})
-    assert wrong.score == 0 and "not yet right" in wrong.message and "1200" not in wrong.message
+    wrong = judge(test, {"critical_batch_quarter": {"t": "float", "v": 2 * right_value}})
+    assert wrong.score == 0 and wrong.message == f"AnswerError: {checks.CRITICAL_BATCH_QUARTER.verdict(2 * right_value)}"
+    assert f"{right_value:g}" not in wrong.message
     cheat = judge(test, {"critical_batch_quarter": {"t": "other", "type": "AlwaysEqual"}})
     assert cheat.score == 0 and "AlwaysEqual" in cheat.message
     missing = judge(test, {"critical_batch_quarter": {"t": "missing"}})
     assert missing.score == 0 and "NameError" in missing.message
 
 
-def test_partial_credit_follows_nbgrader():
+def test_judging_a_check_cell_never_writes_the_progress_file(tmp_path, monkeypatch):
+    """A visible check() records progress in the lab; the judge calls only the pure verdict."""
+    progress = tmp_path / "progress.json"
+    monkeypatch.setenv("COURSE_PROGRESS_FILE", str(progress))
+    from course.segments.batch_size import checks
+
+    checks.CRITICAL_BATCH_QUARTER.check(1.0)  # the notebook edge does write it (the reference)
+    assert progress.exists()
+    progress.unlink()
+    judge(make_test(CHECK_CELL, 1), {"critical_batch_quarter": {"t": "float", "v": 1.0}})
+    assert not progress.exists()
+
+
+def test_other_cells_run_and_partial_credit_follows_nbgrader():
     test = make_test("answer * 0 + 0.5")
     assert judge(test, {"answer": {"t": "int", "v": 1}}).score == 0.5
     assert judge(make_test("'text'"), {}).score == 2.0
+    assert judge(make_test("answer * 0 + 0.5;"), {"answer": {"t": "int", "v": 1}}).score == 2.0
     assert judge(make_test("assert answer == 1"), {"answer": {"t": "int", "v": 2}}).score == 0.0
+    assert judge(make_test("-1"), {}).score == 2.0
+
+
+def test_a_returned_number_above_the_points_raises_as_in_nbgrader():
+    with pytest.raises(PartialCreditError, match="above its 2 points"):
+        judge(make_test("answer"), {"answer": {"t": "float", "v": 1200.0}})
+
+
+def test_output_on_stderr_scores_zero_as_in_nbgrader():
+    quiet = judge(make_test("import sys\nprint('fine')"), {})
+    assert quiet.score == 2.0 and quiet.stdout == "fine\n"
+    loud = judge(make_test("import sys\nsys.stderr.write('careful')"), {})
+    assert loud.score == 0 and "stderr" in loud.message and "careful" in loud.message
+    for _ in range(2):  # a warning counts every time, as in a fresh kernel per notebook
+        warned = judge(make_test("import warnings\nwarnings.warn('odd value')"), {})
+        assert warned.score == 0 and "odd value" in warned.message
 
 
 def test_names_imported_by_the_course_s_locked_cells_come_from_the_host_not_the_learner():

@@ -61,3 +61,28 @@ def test_learner_cells_run_as_submitted(segment1):
     notebook = learner_notebook(spec, extra={"top": "print('hello')"})
     plan = plan_notebook(spec, notebook)
     assert plan.job_cells()[0]["source"] == "print('hello')"
+
+
+def test_of_a_duplicated_grade_id_the_last_copy_counts_as_nbgrader_s_deduplicate_ids_keeps(segment1):
+    """nbgrader's own DeduplicateIds is the reference: the copy it keeps is the one graded; earlier copies run as
+    the learner's own code."""
+    import nbformat
+    from nbgrader.preprocessors import DeduplicateIds
+
+    spec = segment1.notebooks[0]
+    second = spec.tests[1].grade_id
+    notebook = learner_notebook(spec)
+    index = _cells(notebook, second)[0]
+    early = copy.deepcopy(notebook["cells"][index])
+    early["source"] = "print('early copy')"
+    notebook["cells"].insert(index, early)
+    deduplicated, _ = DeduplicateIds().preprocess(nbformat.from_dict(copy.deepcopy(notebook)), {})
+    kept = [i for i, c in enumerate(deduplicated.cells) if nbgrader_meta(c).get("grade_id") == second]
+    assert kept == [index + 1]
+    plan = plan_notebook(spec, notebook)
+    runs = plan.job_cells()
+    early_runs = [i for i, c in enumerate(runs) if c["source"] == "print('early copy')"]
+    graded = [i for i, c in enumerate(runs) if c["key"] == second]
+    assert len(early_runs) == 1 and runs[early_runs[0]]["key"] is None
+    assert len(graded) == 1 and graded[0] > early_runs[0]
+    assert "only the last copy counts" in " ".join(plan.notes)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from autograder.sandbox.bwrap import SandboxSettings
-from autograder.sandbox.pool import Limits, WorkerLost, WorkerPool
+import itertools
+
+from autograder.sandbox.pool import Limits, WorkerLost, run_with_retry
 
 
 class FakeWorker:
@@ -24,9 +25,8 @@ class FakeWorker:
 
 
 def run(script):
-    pool = WorkerPool(SandboxSettings(isolated=False), 1)
     worker = FakeWorker(script)
-    return pool._run_with_retry(worker, [], Limits()), worker
+    return run_with_retry(worker, itertools.count(1), [], Limits()), worker
 
 
 def test_a_stalled_child_is_retried_on_a_fresh_worker():

@@ -29,7 +29,7 @@ def test_every_assignment_follows_the_conventions(name):
 
 def test_variables_read_ignores_imports_builtins_and_local_names():
     source = ("from course.segments.batch_size import checks\nimport math\n"
-              "checks.X.check_format(answer)\nlabel = str(other) + answer\nassert math.isfinite(label_len(label))\n"
+              "checks.X.check(answer)\nlabel = str(other) + answer\nassert math.isfinite(label_len(label))\n"
               "[y for y in range(3)]\ndef helper(arg):\n    return arg + hidden\n")
     assert variables_read(source) == ("answer", "other", "label_len", "hidden")
 

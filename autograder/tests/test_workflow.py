@@ -26,7 +26,7 @@ from autograder import statuses
 from autograder.cli import main
 from autograder.course import course_source_root
 from autograder.feedback import hidden_fragments
-from autograder.records import open_gradebook, stored_results
+from autograder.records import stored_results
 from autograder.spec import load_assignment
 from autograder.tests.builders import learner_notebook
 from autograder.tests.cases import build_cases
@@ -162,7 +162,7 @@ def test_sandbox_hid_the_course_the_gradebook_the_network_and_the_environment(wo
     scribble = all_output_text(autograded(world, "s07-write-gradebook"))
     assert "written: []" in scribble
     assert sha(cohort.submitted("s01-right", SEGMENT_1) / "01-batch-size.ipynb") == world["protected"]["s01-right"]
-    with open_gradebook(cohort) as gradebook:
+    with cohort.gradebook() as gradebook:
         assert len(stored_results(gradebook, SEGMENT_1)) == len(world["cases"])
 
 
@@ -263,7 +263,7 @@ def test_regrading_is_idempotent(world):
     cohort = world["cohort"]
 
     def snapshot():
-        with open_gradebook(cohort) as gradebook:
+        with cohort.gradebook() as gradebook:
             rows = stored_results(gradebook, SEGMENT_1)
             return {key: {k: v for k, v in row.items() if k != "graded_at"} for key, row in rows.items()}
 
@@ -288,7 +288,7 @@ def test_a_resubmission_replaces_the_old_one_only_after_it_is_stored(world):
     assert len(kept) == 1 and kept[0].read_bytes() == old_bytes
     code, output = run_cli("grade", cohort.root, SEGMENT_1, *GRADE_OPTIONS)
     assert code == 0 and "graded 1" in output, output
-    with open_gradebook(cohort) as gradebook:
+    with cohort.gradebook() as gradebook:
         row = stored_results(gradebook, SEGMENT_1)[(SEGMENT_1, "s02-wrong")]
     assert row["status"] == statuses.GRADED and row["score"] == world["segment"].max_score
 

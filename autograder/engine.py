@@ -1,85 +1,53 @@
-"""Grading submissions: pick the notebook, read it, plan it, run it sandboxed, judge it.
+"""The grading engine: pick the notebook, read it, plan it, run it sandboxed, judge it.
 
 ``prepare`` does everything that needs no learner code (choosing the file, reading
 it, recognising the assignment, aligning cells); ``finish`` turns the sandbox's
 reply into scores with the trusted judge. ``grade_submissions`` runs many
-submissions through one worker pool; ``check_notebook`` grades a single file.
+submissions through the local worker pool; ``grade_one`` grades one submission on
+any runner (the Dask workers use it with their own warm sandboxes).
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
 from autograder import statuses
+from autograder.course import course_digest
 from autograder.intake import Intake, match_score, read_notebook, which_assignment
-from autograder.judge import ExerciseResult, deleted, judge, not_reached
+from autograder.judge import deleted, judge, not_reached
 from autograder.notebook_out import autograded_notebook
 from autograder.plan import Plan, plan_notebook
+from autograder.results import ExerciseResult, NotebookResult, SubmissionResult
 from autograder.sandbox.bwrap import SandboxSettings
 from autograder.sandbox.pool import Limits, WorkerPool
 from autograder.spec import AssignmentSpec, NotebookSpec
 
-GRADER_VERSION = "1"
+GRADER_VERSION = "2"
 """Part of every fingerprint: bump it when a change to grading should regrade everything."""
 
 LMS_SEPARATORS = ("_", "-", " ", ".")
 WARM_IMPORTS = ("numpy", "matplotlib", "matplotlib.pyplot", "ipywidgets", "course")
 
-
-@dataclass
-class NotebookResult:
-    """How one notebook of a submission was graded."""
-
-    notebook: str
-    status: str
-    message: str = ""
-    notes: list[str] = field(default_factory=list)
-    exercises: list[ExerciseResult] = field(default_factory=list)
-    manual: list[str] = field(default_factory=list)
-    max_score: float = 0.0
-    file: str | None = None
-    autograded: dict | None = None
-    seconds: float = 0.0
-
-    @property
-    def score(self) -> float:
-        return sum(e.score for e in self.exercises)
+Runner = Callable[[list[dict], Limits], dict]
+"""Runs one notebook's sandbox job (cells, limits) and returns the worker's reply."""
 
 
-@dataclass
-class SubmissionResult:
-    """How one student's submission of one assignment was graded."""
+@dataclass(frozen=True)
+class Submission:
+    """One student's collected files for an assignment, and the files ``collect`` had to skip.
+
+    Attributes:
+        student: the student id.
+        files: the submitted files (readable paths).
+        skipped: (file name, status, reason) of each file collect did not store (e.g. ``too_large``).
+    """
 
     student: str
-    assignment: str
-    notebooks: list[NotebookResult]
-    fingerprint: str = ""
-
-    @property
-    def status(self) -> str:
-        return statuses.most_severe([n.status for n in self.notebooks])
-
-    @property
-    def score(self) -> float:
-        return sum(n.score for n in self.notebooks)
-
-    @property
-    def max_score(self) -> float:
-        return sum(n.max_score for n in self.notebooks)
-
-    @property
-    def needs_manual_grade(self) -> bool:
-        return any(n.manual for n in self.notebooks)
-
-    @property
-    def message(self) -> str:
-        parts = [f"{n.notebook}: {n.message}" if len(self.notebooks) > 1 else n.message
-                 for n in self.notebooks if n.message]
-        return "; ".join(parts)
+    files: tuple[Path, ...]
+    skipped: tuple[tuple[str, str, str], ...] = ()
 
 
 @dataclass
@@ -96,18 +64,30 @@ class Prepared:
 
 # --------------------------------------------------------------------------- choosing and reading
 
-def choose_file(spec: NotebookSpec, files: list[Path], only_notebook: bool) -> tuple[Path | None, str, str]:
+def _named_like(name: str, spec: NotebookSpec) -> bool:
+    return name == spec.filename or any(name.endswith(sep + spec.filename) for sep in LMS_SEPARATORS)
+
+
+def choose_file(spec: NotebookSpec, files: list[Path], only_notebook: bool,
+                skipped: tuple[tuple[str, str, str], ...] = ()) -> tuple[Path | None, str, str]:
     """The submitted file to grade as ``spec``: (path, status, note)."""
     notebooks = [f for f in files if f.suffix.lower() == ".ipynb"]
     exact = [f for f in notebooks if f.name == spec.filename]
     if exact:
         return exact[0], statuses.GRADED, ""
-    prefixed = [f for f in notebooks if any(f.name.endswith(sep + spec.filename) for sep in LMS_SEPARATORS)]
+    prefixed = [f for f in notebooks if _named_like(f.name, spec)]
     if prefixed:
         return sorted(prefixed)[-1], statuses.GRADED, ""
+    skipped_notebooks = [s for s in skipped if s[0].lower().endswith(".ipynb")]
+    for name, status, reason in sorted(skipped_notebooks, key=lambda s: not _named_like(Path(s[0]).name, spec)):
+        if _named_like(Path(name).name, spec) or not notebooks:
+            return None, status, f"{name} was not collected: {reason}"
     if only_notebook and notebooks:
         best = max(notebooks, key=lambda f: (_quick_score(f, spec), f.stat().st_mtime, f.name))
         return best, statuses.WRONG_FILENAME, f"graded {best.name!r} as {spec.filename!r}"
+    if skipped and not files:
+        name, status, reason = skipped[0]
+        return None, status, f"{name} was not collected: {reason}"
     if not files:
         return None, statuses.MISSING_NOTEBOOK, "no file was submitted"
     names = ", ".join(sorted(f.name for f in files)[:10])
@@ -119,11 +99,12 @@ def _quick_score(path: Path, spec: NotebookSpec) -> float:
     return match_score(intake.notebook, spec) if intake.ok else -1.0
 
 
-def prepare(assignment: AssignmentSpec, files: list[Path], others: list[AssignmentSpec]) -> list[Prepared]:
+def prepare(assignment: AssignmentSpec, submission: Submission, others: list[AssignmentSpec]) -> list[Prepared]:
     """Everything that can be decided before running learner code, per notebook of ``assignment``."""
     prepared = []
+    files = list(submission.files)
     for spec in assignment.notebooks:
-        path, status, note = choose_file(spec, files, len(assignment.notebooks) == 1)
+        path, status, note = choose_file(spec, files, len(assignment.notebooks) == 1, submission.skipped)
         if path is None:
             prepared.append(Prepared(spec, _without_run(spec, status, note)))
             continue
@@ -216,13 +197,16 @@ def _where(plan: Plan, last_job_cell) -> str:
     return ""
 
 
-# --------------------------------------------------------------------------- many submissions
+# --------------------------------------------------------------------------- submissions
 
-def fingerprint(assignment: AssignmentSpec, files: list[Path], limits: Limits) -> str:
-    """Changes whenever the submission's bytes, the source notebook, the limits or the grader change."""
-    digest = hashlib.sha256(f"{GRADER_VERSION}|{assignment.sha256}|{limits}".encode())
-    for path in sorted(files):
+def fingerprint(assignment: AssignmentSpec, submission: Submission, limits: Limits) -> str:
+    """Changes whenever the submission's bytes (or skipped files), the source notebook, the course package
+    (the hidden tests' expected values come from it), the limits or the grader change."""
+    digest = hashlib.sha256(f"{GRADER_VERSION}|{assignment.sha256}|{course_digest()}|{limits}".encode())
+    for path in sorted(submission.files):
         digest.update(path.name.encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
+    for name, status, reason in sorted(submission.skipped):
+        digest.update(f"skipped\0{name}\0{status}\0{reason}".encode())
     return digest.hexdigest()
 
 
@@ -232,26 +216,52 @@ def sandbox_settings(assignment: AssignmentSpec, isolated: bool = True) -> Sandb
     return SandboxSettings(isolated=isolated, warm_imports=WARM_IMPORTS, warm_cells=warm_cells)
 
 
-def grade_submissions(assignment: AssignmentSpec, submissions: Iterable[tuple[str, list[Path]]],
+def prepare_safely(assignment: AssignmentSpec, submission: Submission,
+                   others: list[AssignmentSpec]) -> list[Prepared]:
+    """``prepare``, with a failure of the grader itself becoming each notebook's ``sandbox_error``."""
+    try:
+        return prepare(assignment, submission, others)
+    except Exception as error:  # never let one submission stop the batch
+        return [Prepared(spec, _grader_failure(spec, error)) for spec in assignment.notebooks]
+
+
+def finish_safely(item: Prepared, reply: dict) -> NotebookResult:
+    """``finish``, with a failure of the grader itself becoming the notebook's ``sandbox_error``."""
+    try:
+        return finish(item, reply)
+    except Exception as error:  # never let one submission stop the batch
+        return _grader_failure(item.spec, error)
+
+
+def grade_one(assignment: AssignmentSpec, submission: Submission, others: list[AssignmentSpec], limits: Limits,
+              run: Runner, fingerprint_: str = "") -> SubmissionResult:
+    """Grade one submission, running its notebooks with ``run``."""
+    notebooks = []
+    for item in prepare_safely(assignment, submission, others):
+        if item.result is not None:
+            notebooks.append(item.result)
+        else:
+            notebooks.append(finish_safely(item, run(item.plan.job_cells(), limits)))
+    return SubmissionResult(submission.student, assignment.name, notebooks, fingerprint_)
+
+
+def grade_submissions(assignment: AssignmentSpec, submissions: Iterable[Submission],
                       others: list[AssignmentSpec], limits: Limits, jobs: int,
                       isolated: bool = True) -> Iterator[SubmissionResult]:
-    """Grade ``(student, files)`` pairs; yield each SubmissionResult as soon as it is complete.
+    """Grade submissions on a local pool of ``jobs`` warm sandboxes; yield each result as soon as it is complete.
 
     A failure of the grader itself on one submission (a bug, a file it cannot handle)
     becomes that submission's ``sandbox_error``; the batch goes on.
     """
     waiting: dict[str, list] = {}
     run_queue = []
-    for student, files in submissions:
-        try:
-            prepared = prepare(assignment, files, others)
-        except Exception as error:  # never let one submission stop the batch
-            prepared = [Prepared(spec, _grader_failure(spec, error)) for spec in assignment.notebooks]
+    for submission in submissions:
+        prepared = prepare_safely(assignment, submission, others)
         slots = [p.result for p in prepared]
-        waiting[student] = [slots, fingerprint(assignment, files, limits)]
+        waiting[submission.student] = [slots, fingerprint(assignment, submission, limits)]
         for index, item in enumerate(prepared):
             if item.result is None:
-                run_queue.append(((student, index, item), item.plan.job_cells(), limits))
+                run_queue.append(((submission.student, index, item), item.plan.job_cells(), limits))
     for student in [s for s, (slots, _) in waiting.items() if None not in slots]:
         slots, fp = waiting.pop(student)
         yield SubmissionResult(student, assignment.name, slots, fp)
@@ -260,68 +270,12 @@ def grade_submissions(assignment: AssignmentSpec, submissions: Iterable[tuple[st
     with WorkerPool(sandbox_settings(assignment, isolated), jobs) as pool:
         for (student, index, item), reply in pool.run_all(run_queue):
             slots, fp = waiting[student]
-            try:
-                slots[index] = finish(item, reply)
-            except Exception as error:  # never let one submission stop the batch
-                slots[index] = _grader_failure(item.spec, error)
+            slots[index] = finish_safely(item, reply)
             if None not in slots:
                 del waiting[student]
                 yield SubmissionResult(student, assignment.name, slots, fp)
 
 
 def _grader_failure(spec: NotebookSpec, error: Exception) -> NotebookResult:
-    detail = f"the grader failed on this notebook ({type(error).__name__}: {str(error)[:300]})"
+    detail = f"the grader failed on this notebook ({type(error).__name__}: {str(error)[:400]})"
     return _without_run(spec, statuses.SANDBOX_ERROR, detail)
-
-
-def check_notebook(path: Path | str, assignment: str | None = None, source_root: Path | str | None = None,
-                   isolated: bool | None = None, limits: Limits | None = None) -> NotebookResult:
-    """Grade one notebook against the course's hidden tests; return per-exercise scores and hints.
-
-    ``assignment`` defaults to the one the notebook looks like. ``isolated`` defaults
-    to using bubblewrap when it is installed (a learner checking their own notebook
-    may run without it).
-    """
-    from autograder.course import course_source_root, load_all_assignments
-    from autograder.sandbox.bwrap import SandboxUnavailable, find_bwrap
-
-    path = Path(path)
-    root = Path(source_root) if source_root else course_source_root()
-    everything = load_all_assignments(root)
-    if assignment is None:
-        assignment = _guess_assignment(path, everything)
-    spec = next((a for a in everything if a.name == assignment), None)
-    if spec is None:
-        known = ", ".join(a.name for a in everything)
-        raise ValueError(f"unknown assignment {assignment!r} (known: {known}); pass --assignment")
-    if isolated is None:
-        try:
-            find_bwrap()
-            isolated = True
-        except SandboxUnavailable:
-            isolated = False
-    results = list(grade_submissions(spec, [("self", [path])], everything, limits or Limits(), 1, isolated))
-    return results[0].notebooks[0]
-
-
-def _guess_assignment(path: Path, everything: list[AssignmentSpec]) -> str:
-    for spec in everything:
-        if any(path.name == n.filename or path.name.endswith("_" + n.filename) for n in spec.notebooks):
-            return spec.name
-    intake = read_notebook(path)
-    if intake.ok:
-        name, score = which_assignment(intake.notebook, everything)
-        if name is not None:
-            return name
-    raise ValueError(f"cannot tell which assignment {path} is: pass --assignment")
-
-
-def result_summary(result: NotebookResult) -> dict:
-    """A JSON-ready summary (no hidden test source, no expected values)."""
-    return {"notebook": result.notebook, "status": result.status, "message": result.message,
-            "score": result.score, "max_score": result.max_score, "file": result.file,
-            "exercises": [e.as_dict() for e in result.exercises], "manual": result.manual}
-
-
-def dumps_summary(result: NotebookResult) -> str:
-    return json.dumps(result_summary(result), indent=1)
