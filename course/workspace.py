@@ -348,11 +348,11 @@ def progress_html(workspace: Path, passed: dict[str, bool] | None = None, releas
     return "\n".join(lines)
 
 
-def show_progress(workspace: str | Path = ".", release: Path = RELEASE) -> None:
+def show_progress(workspace: str | Path = ".", release: str | Path = RELEASE) -> None:
     """Display the progress table, and a button that applies pending course updates (the start page's cell)."""
     from IPython.display import HTML, display
 
-    workspace = Path(workspace)
+    workspace, release = Path(workspace), Path(release)
     display(HTML(progress_html(workspace, release=release)))
     if outdated_segments(workspace, release):
         import ipywidgets as widgets
@@ -360,6 +360,7 @@ def show_progress(workspace: str | Path = ".", release: Path = RELEASE) -> None:
         button = widgets.Button(description="Put the new versions beside my copies", button_style="info",
                                 layout=widgets.Layout(width="auto"))
         report = widgets.HTML()
+        button.add_class("course-update")
 
         def apply(_):
             button.disabled = True
@@ -387,10 +388,12 @@ def start_page(workspace: Path, release: Path = RELEASE) -> dict:
         "Anki into this folder."
     )
     table = progress_html(workspace, release=release)
+    call = "show_progress()" if Path(release).resolve() == RELEASE.resolve() else \
+        f"show_progress(release={str(Path(release).resolve())!r})"  # a workspace made from another release/
     cells = [
         {"cell_type": "markdown", "id": "intro", "metadata": {}, "source": intro},
         {"cell_type": "code", "id": "progress", "metadata": {}, "execution_count": None,
-         "source": "from course.workspace import show_progress\nshow_progress()",
+         "source": f"from course.workspace import show_progress\n{call}",
          "outputs": [{"output_type": "display_data", "metadata": {},
                       "data": {"text/html": table, "text/plain": "Segments and progress"}}]},
     ]

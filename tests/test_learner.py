@@ -456,8 +456,9 @@ def test_grader_check_reads_the_checks_output(output):
         ("ex1-critical-batch", 1.0, 1.0, True), ("ex4-cost", 0.0, 2.0, False)]
     assert report.exercises[1].hint.startswith("You are off by exactly a factor of 1000")
     shown = grader_check.report_html(report, {"ex4-cost": "cost_per_million_tokens_usd"})
-    assert "3 / 7 points" in shown and "ex4-cost (cost_per_million_tokens_usd)" in shown
+    assert "3 / 7 points" in shown and "<code>cost_per_million_tokens_usd</code> <small>(ex4-cost)" in shown
     assert "factor of 1000" in shown and "graded by your instructor" in shown
+    assert grader_check.hint_html("AnswerError: `x`: not yet right. a < b") == "<code>x</code>: not yet right. a &lt; b"
     with pytest.raises(grader_check.CheckFailed, match="could not be read"):
         grader_check.parse_report("Traceback (most recent call last):\n  ...")
 

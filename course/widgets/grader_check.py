@@ -133,6 +133,15 @@ def _points(value: float) -> str:
     return f"{value:g}"
 
 
+ERROR_PREFIX = re.compile(r"^(?:\w+\.)*\w*(?:Error|Exception): ")
+CODE_SPAN = re.compile(r"`([^`]+)`")
+
+
+def hint_html(hint: str) -> str:
+    """A grader hint for the learner: without the exception's name, `names` set as code."""
+    return CODE_SPAN.sub(r"<code>\1</code>", html.escape(ERROR_PREFIX.sub("", hint.strip()), quote=False))
+
+
 def report_html(report: CheckReport, variable_of: dict[str, str] | None = None) -> str:
     """The result as the learner sees it: total, then one row per exercise with its points and hint."""
     variable_of = variable_of or {}
@@ -140,13 +149,15 @@ def report_html(report: CheckReport, variable_of: dict[str, str] | None = None) 
              f"check (status: {html.escape(report.status)})</p>"]
     if report.message:
         lines.append(f"<p>{html.escape(report.message)}</p>")
-    lines.append("<table><tr><th></th><th>exercise</th><th>points</th><th>hint</th></tr>")
+    lines.append('<table style="text-align: left"><tr><th></th><th>exercise</th><th>points</th><th>hint</th></tr>')
     for exercise in report.exercises:
-        name = exercise.grade_id + (f" ({variable_of[exercise.grade_id]})" if exercise.grade_id in variable_of else "")
+        variable = variable_of.get(exercise.grade_id)
+        name = (f"<code>{html.escape(variable)}</code> <small>({html.escape(exercise.grade_id)})</small>"
+                if variable else html.escape(exercise.grade_id))
         mark = "✓" if exercise.right else "✗"
         lines.append(f'<tr class="course-grader-{"right" if exercise.right else "wrong"}"><td>{mark}</td>'
-                     f"<td>{html.escape(name)}</td><td>{_points(exercise.score)} / {_points(exercise.max_score)}"
-                     f"</td><td>{html.escape(exercise.hint)}</td></tr>")
+                     f"<td>{name}</td><td>{_points(exercise.score)} / {_points(exercise.max_score)}"
+                     f"</td><td>{hint_html(exercise.hint)}</td></tr>")
     for grade_id in report.manual:
         lines.append(f"<tr><td>…</td><td>{html.escape(grade_id)}</td><td>-</td>"
                      "<td>graded by your instructor</td></tr>")

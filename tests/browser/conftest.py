@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import shutil
 import statistics
 import urllib.parse
@@ -90,37 +89,34 @@ def chromium():
 
 
 @pytest.fixture(scope="session")
-def learner_workspace(tmp_path_factory) -> Path:
-    """A fresh learner workspace: the release notebooks' learner copies and the start page."""
-    workspace = tmp_path_factory.mktemp("learner-workspace")
-    try:
-        from course import workspace as course_workspace
-    except ImportError:
-        course_workspace = None
-    if course_workspace is not None and hasattr(course_workspace, "prepare"):
-        course_workspace.prepare(workspace)
-    else:
-        for segment in release_segments():
-            shutil.copyfile(RELEASE / segment / f"{segment}.ipynb", workspace / f"{segment}.ipynb")
+def course_release(tmp_path_factory) -> Path:
+    """A copy of release/ that a test may change, as a course update would."""
+    release = tmp_path_factory.mktemp("course") / "release"
+    shutil.copytree(RELEASE, release)
+    return release
+
+
+@pytest.fixture(scope="session")
+def learner_workspace(tmp_path_factory, course_release) -> Path:
+    """A fresh learner workspace, made as `make lab` makes it: the learner copies and the start page."""
+    from course import workspace as course_workspace
+
+    workspace = tmp_path_factory.mktemp("learner-workspace") / "my-work"
+    course_workspace.prepare(workspace, course_release)
     return workspace
-
-
-def _learner_env(workspace: Path) -> dict:
-    try:
-        from course import lab
-    except ImportError:
-        return dict(os.environ)
-    return lab.learner_environment(workspace) if hasattr(lab, "learner_environment") else dict(os.environ)
 
 
 @pytest.fixture(scope="session")
 def lab_server(chromium, learner_workspace, tmp_path_factory):
-    """JupyterLab serving the learner workspace on 127.0.0.1, a random port and a token."""
+    """JupyterLab started as `make lab` starts it (course.lab's command line and configuration), on
+    127.0.0.1 and a free port, with the token it generates and prints."""
+    from course import lab as course_lab
+
     state = tmp_path_factory.mktemp("lab-state")
     for stale in ARTIFACTS.glob("FAILED-*.png"):  # from an earlier run
         stale.unlink()
-    server = start_lab(learner_workspace, state, ARTIFACTS / "jupyterlab.log", _learner_env(learner_workspace),
-                       secrets.token_hex(16))
+    server = start_lab(learner_workspace, state, ARTIFACTS / "jupyterlab.log",
+                       course_lab.learner_environment(learner_workspace))
     yield server
     server.stop()
 
@@ -151,7 +147,7 @@ def lab(lab_server, tmp_path_factory):
             page.set_default_timeout(30_000)
             lab_page = LabPage(page, lab_server)
             lab_page.blocked = blocked
-            lab_page.open_lab("START.ipynb" if (lab_server.root / "START.ipynb").exists() else None)
+            lab_page.open_printed_url()
             yield lab_page
         finally:
             context.close()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
+import re
 import signal
 import socket
 import statistics
@@ -58,6 +58,8 @@ class LabServer:
     token: str
     root: Path
     log: Path
+    printed_url: str = ""
+    """The URL the server printed for the learner to open (token included)."""
 
     @property
     def base(self) -> str:
@@ -90,36 +92,43 @@ class LabServer:
                 self.process.wait(timeout=5)
 
 
-def start_lab(root: Path, state: Path, log: Path, env: dict, token: str) -> LabServer:
-    """Start ``jupyter lab`` serving ``root``; return once its API answers."""
+TEST_OPTIONS = ("--no-browser", "--ServerApp.ip=127.0.0.1", "--ServerApp.port_retries=0",
+                "--LabApp.expose_app_in_browser=True")
+"""What the tests add to the learner's own command line (``course.lab.lab_command``)."""
+
+
+def start_lab(root: Path, state: Path, log: Path, env: dict, command: list[str] | None = None) -> LabServer:
+    """Start JupyterLab serving ``root`` with ``command`` (default: the learner's, from ``course.lab``) plus
+    the test options; return once the server has printed its URL (token included) and its API answers."""
     port = free_port()
     state.mkdir(parents=True, exist_ok=True)
-    command = [
-        sys.executable, "-m", "jupyterlab", "--no-browser", "--ServerApp.open_browser=False",
-        "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
-        f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
-        "--LabApp.news_url=None", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-        "--LabApp.expose_app_in_browser=True", f"--LabApp.workspaces_dir={state / 'workspaces'}",
-    ]
-    if hasattr(os, "geteuid") and os.geteuid() == 0:
-        command.append("--allow-root")
+    if command is None:
+        from course import lab
+
+        command = lab.lab_command(root, [])
+    command = [*command, *TEST_OPTIONS, f"--ServerApp.port={port}", f"--LabApp.workspaces_dir={state / 'workspaces'}"]
     env = {**env, "JUPYTER_RUNTIME_DIR": str(state / "runtime"), "IPYTHONDIR": str(state / "ipython"),
            "PYTHONUNBUFFERED": "1"}
     log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "wb") as out:
         process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=root)
-    server = LabServer(process, port, token, root, log)
+    server = LabServer(process, port, "", root, log)
+    printed = re.compile(rf"http://127\.0\.0\.1:{port}/\S*\?token=(\w+)")
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"jupyter lab exited with {process.returncode}:\n{server.log_tail()}")
-        try:
-            server.api("status")
-            return server
-        except (urllib.error.URLError, ConnectionError, OSError):
-            time.sleep(0.3)
+        found = printed.search(log.read_text(errors="replace"))
+        if found:
+            server.printed_url, server.token = found.group(0), found.group(1)
+            try:
+                server.api("status")
+                return server
+            except (urllib.error.URLError, ConnectionError, OSError):
+                pass
+        time.sleep(0.3)
     server.stop()
-    raise RuntimeError(f"jupyter lab did not answer within 90 s:\n{server.log_tail()}")
+    raise RuntimeError(f"jupyter lab printed no URL or did not answer within 90 s:\n{server.log_tail()}")
 
 
 # --------------------------------------------------------------------------------------------
@@ -207,9 +216,18 @@ class LabPage:
         if path:
             self.wait_for_notebook(path)
 
+    def open_printed_url(self) -> None:
+        """Open the URL the server printed, as a learner pasting it would; wait for the notebook it shows."""
+        self.page.goto(self.server.printed_url)
+        self.page.wait_for_function(
+            f"""() => {{ const w = window.jupyterapp && {_CURRENT};
+                 return w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel &&
+                        w.sessionContext.session.kernel.status === 'idle'; }}""", timeout=KERNEL_START_S * 1000)
+        self.dismiss_notifications()
+
     def open_notebook(self, path: str) -> None:
         """Open a notebook as File > Open from Path would, and wait for its kernel."""
-        self.page.evaluate("(path) => jupyterapp.commands.execute('docmanager:open', {path})", path)
+        self.page.evaluate("async (path) => { await jupyterapp.commands.execute('docmanager:open', {path}); }", path)
         self.wait_for_notebook(path)
 
     def wait_for_notebook(self, path: str) -> None:
@@ -432,3 +450,26 @@ def press_slider(page, root, presses: int, interact: bool = False, readout_only:
         page.wait_for_timeout(100)
         run.readout_changed = readout.first.inner_html() != readout_before
     return run
+
+
+def answer(lab: LabPage, solution_index: int, code: str) -> list[str]:
+    """Type ``code`` into the answer cell, run it and the test cell below it (Shift+Enter twice);
+    return the test cell's printed lines."""
+    page = lab.page
+    editor = lab.cell_locator(solution_index).locator(".cm-content").first
+    editor.scroll_into_view_if_needed()
+    editor.click()
+    page.keyboard.press("Control+a")
+    page.keyboard.type(code)
+    before = {c.index: c.count for c in lab.cells()}
+    page.keyboard.press("Shift+Enter")
+    page.keyboard.press("Shift+Enter")
+    test_index = solution_index + 1
+    page.wait_for_function(
+        """([i, before]) => { const cell = jupyterapp.shell.currentWidget.content.widgets[i];
+             return cell.model.executionCount !== null && cell.model.executionCount !== before &&
+                    cell.model.executionState !== 'running'; }""",
+        arg=[test_index, before.get(test_index)], timeout=60_000)
+    cell = lab.cells()[test_index]
+    assert not cell.errors, f"test cell raised {[e['ename'] + ': ' + str(e['evalue']) for e in cell.errors]}"
+    return [line.strip() for line in cell.text.splitlines() if line.strip()]
