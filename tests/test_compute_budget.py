@@ -14,7 +14,8 @@ from course.segments.compute_budget import checks
 from course.exercise import AnswerError
 from course.models import compute_budget as cb
 from course.segments.compute_budget.plot import format_tokens
-from course.segments.compute_budget.explorer import PARAMS_GRID, budget_chart, compute_budget_explorer
+from course.segments.compute_budget.explorer import compute_budget_explorer
+from course.segments.compute_budget.view import PARAMS_GRID, compute_budget_view
 
 LECTURE = dict(tokens_per_s=50e6, days=60, active_params=100e9, rl_flops_per_param_token=3, inefficiency=3)
 """The lecture's deployment and factors, from the seed."""
@@ -285,7 +286,8 @@ def test_format_tokens(tokens, text):
 
 def test_chart_data_at_the_lecture_point():
     """Optimum bar: three equal phases; Chinchilla bar: pre-training 6 x 1e11 x 2e12 FLOP; curve passes 129.6x at 100B."""
-    chart, optimum = budget_chart(**LECTURE)
+    chart = compute_budget_view(**LECTURE)
+    optimum = chart.optimum
     each = 6 * 100e9 * 2.592e14
     for phase in ("pretrain", "rl", "inference"):
         assert chart.flops[phase][1] == pytest.approx(each)
@@ -319,14 +321,14 @@ def test_slider_moves_update_artists_in_place():
     assert explorer.image.value != image and explorer.readout.value != readout
     assert "259.2x" in explorer.readout.value  # eta 6 doubles D_pre: 2 x 129.6
     explorer.controls["active_params"].value = 1e10
-    marker = overtraining_ax.lines[1]
+    marker = explorer.artists.point
     assert marker.get_xdata()[0] == pytest.approx(1e10)
     assert marker.get_ydata()[0] == pytest.approx(2592)
 
 
 def test_rl_factor_changes_only_the_rl_tokens():
-    base, _ = budget_chart(**LECTURE)
-    moved, _ = budget_chart(**{**LECTURE, "rl_flops_per_param_token": 6})
+    base = compute_budget_view(**LECTURE)
+    moved = compute_budget_view(**{**LECTURE, "rl_flops_per_param_token": 6})
     assert moved.tokens["rl"][1] == pytest.approx(base.tokens["rl"][1] / 2)
     for phase in ("pretrain", "inference"):
         assert moved.tokens[phase][1] == pytest.approx(base.tokens[phase][1])
@@ -335,8 +337,8 @@ def test_rl_factor_changes_only_the_rl_tokens():
 
 def test_inefficiency_moves_only_the_pretraining_tokens():
     """The notebook: a dearer decode raises D_pre = D_inf x eta / 3, while D_RL = 2 D_inf / r stays put."""
-    base, _ = budget_chart(**LECTURE)
-    moved, _ = budget_chart(**{**LECTURE, "inefficiency": 6})
+    base = compute_budget_view(**LECTURE)
+    moved = compute_budget_view(**{**LECTURE, "inefficiency": 6})
     assert moved.tokens["pretrain"][1] == pytest.approx(2 * base.tokens["pretrain"][1])
     for phase in ("rl", "inference"):
         assert moved.tokens[phase][1] == pytest.approx(base.tokens[phase][1])
@@ -346,16 +348,9 @@ def test_inefficiency_moves_only_the_pretraining_tokens():
 def test_tiny_segments_are_not_labelled():
     """The Chinchilla bar's pre-training sliver (under 1% of the bar) has no label inside it."""
     explorer = compute_budget_explorer()
-    budget_ax = explorer.figure.axes[0]
-    chinchilla_pretrain_label = budget_ax.texts[0]
-    optimum_pretrain_label = budget_ax.texts[1]
+    chinchilla_pretrain_label, optimum_pretrain_label = explorer.artists.bar_labels["pretrain"]
     assert not chinchilla_pretrain_label.get_visible()
     assert optimum_pretrain_label.get_visible() and "259T" in optimum_pretrain_label.get_text()
-
-
-def test_static_fallback_is_a_png():
-    bundle = compute_budget_explorer()._repr_mimebundle_()
-    assert "image/png" in bundle and "application/vnd.jupyter.widget-view+json" in bundle
 
 
 def test_serving_rate_slider_leaves_the_over_training_axis_and_mostly_the_compute_axis_alone():
@@ -369,10 +364,10 @@ def test_serving_rate_slider_leaves_the_over_training_axis_and_mostly_the_comput
     for exponent in np.arange(5.0, 9.01, 0.25):
         control.value = 10 ** exponent
         assert overtraining_ax.get_ylim() == limits
-        curve = overtraining_ax.lines[0].get_ydata()
+        curve = explorer.artists.curve.get_ydata()
         assert limits[0] < curve.min() and curve.max() < limits[1]
         top = budget_ax.get_ylim()[1]
-        tallest = max(p.get_y() + p.get_height() for p in budget_ax.patches)
+        tallest = explorer.view.totals.max()
         assert 1.25 * tallest <= top <= 1.25 * 3.4 * tallest
         mantissa = top / 10 ** np.floor(np.log10(top))
         assert mantissa == pytest.approx(1) or mantissa == pytest.approx(3)

@@ -12,9 +12,9 @@ import pytest
 from course.segments.context_cost import checks
 from course.exercise import AnswerError
 from course.models import context_cost, kv_cache, roofline
-from course.segments.context_cost.plot import RELATIVE_MAX
 from course.presets import chips, llms, prices
-from course.segments.context_cost.explorer import CONTEXT_GRID, context_cost_explorer, context_curves
+from course.segments.context_cost.explorer import context_cost_explorer
+from course.segments.context_cost.view import CONTEXT_GRID, RELATIVE_TOPS, context_cost_view
 
 # facts.md figures used below
 H100_BF16, H100_FP8, H100_BW = 989e12, 1.979e15, 3.35e12
@@ -290,7 +290,7 @@ def test_choice_exercise():
 
 def test_curves_agree_with_the_model():
     """The plotted cost, ratio and crossover are the model's."""
-    curves = context_curves(context_tokens=1e6, active_params=100e9, kv_bytes_per_token=1_667, chip=chips.H100_SXM)
+    curves = context_cost_view(context_tokens=1e6, active_params=100e9, kv_bytes_per_token=1_667, chip=chips.H100_SXM)
     crossover = context_cost.crossover_context_on_chip(100e9, 1_667, chips.H100_SXM)
     assert curves.crossover_tokens == pytest.approx(crossover)
     assert curves.current_relative == pytest.approx(1e6 / crossover)
@@ -309,14 +309,14 @@ def test_slider_move_updates_artists_in_place():
     explorer.controls["context_tokens"].value = 1e6
     assert explorer.figure is figure and [list(ax.lines) for ax in figure.axes] == lines
     assert explorer.image.value != image_before and explorer.readout.value != readout_before
-    assert figure.axes[0].lines[3].get_xdata()[0] == pytest.approx(1e6)
+    assert explorer.artists.cost_point.get_xdata()[0] == pytest.approx(1e6)
     assert "KV-fetch-bound" in explorer.readout.value
 
 
 def test_model_change_moves_the_crossover():
     """DeepSeek-V3's shape moves the crossover from ~200K to ~1.8K on an H100."""
     explorer = context_cost_explorer()
-    crossover_line = explorer.figure.axes[0].lines[4]
+    crossover_line = explorer.artists.cost_crossover
     assert crossover_line.get_xdata()[0] == pytest.approx(
         context_cost.crossover_context_on_chip(100e9, explorer.controls["kv_bytes_per_token"].value, chips.H100_SXM))
     explorer.controls["active_billions"].value = 37
@@ -325,7 +325,7 @@ def test_model_change_moves_the_crossover():
     assert crossover_line.get_xdata()[0] == pytest.approx(
         context_cost.crossover_context_on_chip(37e9, kv, chips.H100_SXM))
     top = explorer.figure.axes[1].get_ylim()[1]
-    assert top == pytest.approx(RELATIVE_MAX)
+    assert top == pytest.approx(RELATIVE_TOPS[-1])
 
 
 def test_chip_change_to_bf16_tpu():
@@ -338,9 +338,5 @@ def test_crossover_outside_the_grid_is_hidden():
     explorer = context_cost_explorer()
     explorer.controls["kv_bytes_per_token"].value = 100
     explorer.controls["active_billions"].value = 1000
-    assert not explorer.figure.axes[0].lines[4].get_visible()
+    assert not explorer.artists.cost_crossover.get_visible()
 
-
-def test_static_fallback_is_a_png():
-    bundle = context_cost_explorer()._repr_mimebundle_()
-    assert "image/png" in bundle and "application/vnd.jupyter.widget-view+json" in bundle

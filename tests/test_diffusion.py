@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import itertools
 import math
-import time
 
 import numpy as np
 import pytest
@@ -13,7 +12,8 @@ import pytest
 from course.segments.diffusion import checks
 from course.exercise import AnswerError
 from course.models import diffusion
-from course.segments.diffusion.explorer import diffusion_explorer, diffusion_view
+from course.segments.diffusion.explorer import diffusion_explorer
+from course.segments.diffusion.view import diffusion_view
 
 SAC_IDEAL = 0.5
 """Strict Avalanche Criterion (Webster and Tavares, CRYPTO '85): each output bit flips with probability 1/2."""
@@ -331,7 +331,7 @@ def test_view_agrees_with_the_model():
     assert sha.heat.shape == (256, 256) and sha.sha256_ratio == pytest.approx(sha.heat.mean())
 
 
-def test_slider_moves_redraw_in_place_and_stay_fast():
+def test_slider_moves_redraw_in_place():
     """One figure, one AxesImage updated with set_data; the heat map follows depth, width and system."""
     explorer = diffusion_explorer()
     figure = explorer.figure
@@ -346,13 +346,8 @@ def test_slider_moves_redraw_in_place_and_stay_fast():
     assert image.get_array().shape == (16, 16) and list(heat_ax.images) == [image]
     explorer.controls["system"].value = "sha256"
     assert image.get_array().shape == (256, 256)
+    assert "256 input × 256 output bits" in heat_ax.get_title()
     explorer.controls["system"].value = "network"
-    start = time.perf_counter()
-    explorer.controls["depth"].value = 7     # cached sweep: only set_data and a render
-    assert time.perf_counter() - start < 1.0
-    assert "random tanh network" in explorer.readout.value
+    explorer.controls["depth"].value = 7
+    assert "random tanh network" in explorer.readout.value and "random tanh network" in heat_ax.get_title()
 
-
-def test_static_fallback_is_a_png():
-    bundle = diffusion_explorer()._repr_mimebundle_()
-    assert "image/png" in bundle and "application/vnd.jupyter.widget-view+json" in bundle

@@ -1,4 +1,4 @@
-"""Widgets shared by every segment: the explorer shell and the flashcard review.
+"""Widgets shared by every segment: the explorer mechanism (``explorer``) and the flashcard review.
 
 Each segment's own explorer lives in its room, ``course/segments/<name>/explorer.py``.
 """

@@ -1,76 +1,52 @@
-"""Segment 6 plots: decode cost per token against context length, and published price steps."""
+"""Segment 6 plot: decode cost per token against context length, and published price steps."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
+from matplotlib.artist import Artist
 from matplotlib.axes import Axes
+from matplotlib.lines import Line2D
 from matplotlib.ticker import FixedLocator, FuncFormatter
 
-from course.plots.figure import plain_log_axes
+from course.plots.common import FigureLayout, PlotArtists, plain_log_axes
+from course.segments.context_cost.view import ContextCostView
 
 COLORS = {"compute": "#1f77b4", "kv": "#d62728", "total": "black", "marker": "#ff7f0e", "crossover": "gray"}
 TIER_COLORS = ("#2ca02c", "#9467bd", "#8c564b")
 """One colour per published price tier, in the order the tiers are given."""
 
+RELATIVE_TICKS = (1, 1.5, 2, 3, 5, 10, 20)
+"""Tick marks of the relative-cost axis [x]."""
 
-@dataclass(frozen=True)
-class PriceStep:
-    """A published price tier drawn as ratios to its short-context price.
+RELATIVE_BOTTOM = 0.8
+"""Bottom of the relative-cost axis [x]."""
 
-    Attributes:
-        label: product name.
-        threshold_tokens: where the long-context price starts [tokens].
-        input_ratio, output_ratio: price relative to the short price over the context grid [x].
-    """
+LAYOUT = FigureLayout(width_in=10.0, height_in=4.4, left_in=0.9, bottom_in=1.15, top_in=0.3, gap_in=0.95)
+"""Two panels, with room below for the shared legend (two rows)."""
 
-    label: str
-    threshold_tokens: float
-    input_ratio: np.ndarray
-    output_ratio: np.ndarray
-
-
-@dataclass(frozen=True)
-class ContextCurves:
-    """What the segment 6 figure shows, over one context grid.
-
-    Attributes:
-        context: context lengths [tokens].
-        compute_cost, kv_cost, total_cost: decode cost per million output tokens from compute alone,
-            from KV fetches alone, and from their max [USD / 1e6 tokens].
-        relative_cost: total cost over the compute-bound floor [x].
-        crossover_tokens: where KV fetch time equals compute time [tokens].
-        current_context: the selected context [tokens]; current_cost [USD / 1e6 tokens] and
-            current_relative [x] are the values there.
-        price_steps: published tiers as relative price steps (do not depend on the sliders).
-    """
-
-    context: np.ndarray
-    compute_cost: np.ndarray
-    kv_cost: np.ndarray
-    total_cost: np.ndarray
-    relative_cost: np.ndarray
-    crossover_tokens: float
-    current_context: float
-    current_cost: float
-    current_relative: float
-    price_steps: tuple[PriceStep, ...]
+CURVE_ZORDER = 3
+"""Curves and markers draw above the spines (2.5) and the price steps, as the blitted frame draws them."""
 
 
 @dataclass
-class ContextArtists:
-    """The artists of the segment 6 figure, kept to be updated in place."""
+class ContextCostArtists(PlotArtists):
+    """The artists of the segment 6 figure, kept to be moved in place."""
 
-    compute_line: object
-    kv_line: object
-    total_line: object
-    cost_point: object
-    cost_crossover: object
-    relative_line: object
-    relative_point: object
-    relative_crossover: object
-    axes: tuple
+    compute_line: Line2D
+    kv_line: Line2D
+    total_line: Line2D
+    cost_point: Line2D
+    cost_crossover: Line2D
+    relative_line: Line2D
+    relative_point: Line2D
+    relative_crossover: Line2D
+    cost_ax: Axes
+    relative_ax: Axes
+
+    def moving(self) -> tuple[Artist, ...]:
+        return (self.compute_line, self.kv_line, self.total_line, self.cost_crossover, self.cost_point,
+                self.relative_line, self.relative_crossover, self.relative_point)
 
 
 def _thousands(value: float, _position) -> str:
@@ -81,72 +57,60 @@ def _thousands(value: float, _position) -> str:
     return f"{value:g}"
 
 
-RELATIVE_TICKS = (1, 1.5, 2, 3, 5, 10, 20)
-"""Tick marks of the relative-cost axis [x]."""
-
-RELATIVE_MAX = 20.0
-"""Top of the relative-cost axis at most [x]; steeper curves leave the frame."""
-
-
-def _relative_axes(ax: Axes) -> None:
-    plain_log_axes(ax)
-    ax.xaxis.set_major_formatter(FuncFormatter(_thousands))
-    ax.yaxis.set_major_locator(FixedLocator(RELATIVE_TICKS))
-
-
-def draw_context_curves(cost_ax: Axes, relative_ax: Axes, curves: ContextCurves) -> ContextArtists:
+def draw(axes: list[Axes], view: ContextCostView) -> ContextCostArtists:
     """Draw cost vs context (left) and relative cost with published price steps (right); return the artists."""
-    plain_log_axes(cost_ax)
-    cost_ax.xaxis.set_major_formatter(FuncFormatter(_thousands))
-    cost_ax.set(xlabel="context length [tokens]", ylabel="USD per million output tokens",
-                title="Decode cost per token (ideal roofline)")
-    (compute_line,) = cost_ax.plot([], [], color=COLORS["compute"], label="compute")
-    (kv_line,) = cost_ax.plot([], [], color=COLORS["kv"], label="KV fetch")
-    (total_line,) = cost_ax.plot([], [], color=COLORS["total"], lw=2.2, ls="--", label="cost = max")
-    (cost_point,) = cost_ax.plot([], [], "o", color=COLORS["marker"], ms=8, label="selected context")
-    cost_crossover = cost_ax.axvline(1.0, color=COLORS["crossover"], ls=":", label="crossover")
-    cost_ax.legend(loc="upper left", fontsize=8)
-    cost_ax.grid(True, which="major", alpha=0.3)
+    cost_ax, relative_ax = axes
+    xlim = (float(view.context.min()), float(view.context.max()))
+    for ax in axes:
+        plain_log_axes(ax)
+        ax.xaxis.set_major_formatter(FuncFormatter(_thousands))
+        ax.set_axisbelow(True)
+        ax.grid(True, which="major", alpha=0.3)
+        ax.set(xlabel="context length [tokens]", xlim=xlim)
+    cost_ax.set(ylabel="USD per million output tokens", title="Decode cost per token (ideal roofline)")
+    line = dict(zorder=CURVE_ZORDER)
+    (compute_line,) = cost_ax.plot([], [], color=COLORS["compute"], label="compute", **line)
+    (kv_line,) = cost_ax.plot([], [], color=COLORS["kv"], label="KV fetch", **line)
+    (total_line,) = cost_ax.plot([], [], color=COLORS["total"], lw=2.2, ls="--", label="cost = max", **line)
+    cost_crossover = cost_ax.axvline(1.0, color=COLORS["crossover"], ls=":", label="crossover", **line)
+    (cost_point,) = cost_ax.plot([], [], "o", color=COLORS["marker"], ms=8, label="selected context", **line)
 
-    _relative_axes(relative_ax)
-    relative_ax.set(xlabel="context length [tokens]", ylabel="relative to short-context cost / price",
-                    title="Model cost vs published price steps")
-    for index, step in enumerate(curves.price_steps):
+    relative_ax.yaxis.set_major_locator(FixedLocator(RELATIVE_TICKS))
+    relative_ax.set(ylabel="relative to short-context cost / price",
+                    title="Model cost vs price steps (input solid, output dashed)")
+    relative_ax.title.set_fontsize(10)
+    tiers = []
+    for index, step in enumerate(view.price_steps):
         color = TIER_COLORS[index % len(TIER_COLORS)]
-        relative_ax.step(curves.context, step.input_ratio, where="post", color=color,
-                         lw=3.5 - index, alpha=0.8, label=step.label)
-        relative_ax.step(curves.context, step.output_ratio, where="post", color=color, lw=3.5 - index,
-                         alpha=0.8, ls="--")
-    (relative_line,) = relative_ax.plot([], [], color=COLORS["total"], lw=2.2, label="model cost")
-    (relative_point,) = relative_ax.plot([], [], "o", color=COLORS["marker"], ms=8)
-    relative_crossover = relative_ax.axvline(1.0, color=COLORS["crossover"], ls=":")
-    relative_ax.legend(loc="upper left", fontsize=7, title="prices: input solid, output dashed",
-                       title_fontsize=7)
-    relative_ax.grid(True, which="major", alpha=0.3)
-
-    artists = ContextArtists(compute_line, kv_line, total_line, cost_point, cost_crossover,
-                             relative_line, relative_point, relative_crossover, (cost_ax, relative_ax))
-    update_context_curves(artists, curves)
+        tiers += relative_ax.step(view.context, step.input_ratio, where="post", color=color, lw=3.5 - index,
+                                  alpha=0.8, label=f"{step.label} price")
+        relative_ax.step(view.context, step.output_ratio, where="post", color=color, lw=3.5 - index, alpha=0.8,
+                         ls="--")
+    (relative_line,) = relative_ax.plot([], [], color=COLORS["total"], lw=2.2, label="model cost (relative)",
+                                        **line)
+    relative_crossover = relative_ax.axvline(1.0, color=COLORS["crossover"], ls=":", **line)
+    (relative_point,) = relative_ax.plot([], [], "o", color=COLORS["marker"], ms=8, **line)
+    handles = [compute_line, kv_line, total_line, cost_point, cost_crossover, relative_line, *tiers]
+    cost_ax.figure.legend(handles=handles, loc="lower center", ncols=5, fontsize=8, frameon=False,
+                          handlelength=1.8, columnspacing=1.2)
+    artists = ContextCostArtists(compute_line, kv_line, total_line, cost_point, cost_crossover, relative_line,
+                                 relative_point, relative_crossover, cost_ax, relative_ax)
+    update(artists, view)
     return artists
 
 
-def update_context_curves(artists: ContextArtists, curves: ContextCurves) -> None:
-    """Move the artists to new curves in place (price steps never move)."""
-    x = curves.context
-    artists.compute_line.set_data(x, curves.compute_cost)
-    artists.kv_line.set_data(x, curves.kv_cost)
-    artists.total_line.set_data(x, curves.total_cost)
-    artists.cost_point.set_data([curves.current_context], [curves.current_cost])
-    artists.relative_line.set_data(x, curves.relative_cost)
-    artists.relative_point.set_data([curves.current_context], [curves.current_relative])
-    inside = bool(x.min() <= curves.crossover_tokens <= x.max())
+def update(artists: ContextCostArtists, view: ContextCostView) -> None:
+    """Move the curves, markers and crossover lines to ``view`` (price steps never move); set the limits."""
+    x = view.context
+    artists.compute_line.set_data(x, view.compute_cost)
+    artists.kv_line.set_data(x, view.kv_cost)
+    artists.total_line.set_data(x, view.total_cost)
+    artists.cost_point.set_data([view.current_context], [view.current_cost])
+    artists.relative_line.set_data(x, view.relative_cost)
+    artists.relative_point.set_data([view.current_context], [view.current_relative])
+    inside = bool(x.min() <= view.crossover_tokens <= x.max())
     for line in (artists.cost_crossover, artists.relative_crossover):
-        line.set_xdata([curves.crossover_tokens if inside else x.min()] * 2)
+        line.set_xdata([view.crossover_tokens if inside else x.min()] * 2)
         line.set_visible(inside)
-    cost_ax, relative_ax = artists.axes
-    cost_ax.set_xlim(x.min(), x.max())
-    costs = np.concatenate([curves.compute_cost, curves.kv_cost])
-    costs = costs[np.isfinite(costs) & (costs > 0)]
-    cost_ax.set_ylim(max(costs.min(), curves.total_cost.min() / 1e3) / 1.5, costs.max() * 1.5)
-    relative_ax.set_xlim(x.min(), x.max())
-    relative_ax.set_ylim(0.8, min(max(3.0, 1.2 * float(curves.relative_cost.max())), RELATIVE_MAX))
+    artists.cost_ax.set_ylim(*view.cost_ylim)
+    artists.relative_ax.set_ylim(RELATIVE_BOTTOM, view.relative_top)

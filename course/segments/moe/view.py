@@ -1,0 +1,121 @@
+"""Segment 2 view: an MoE layer's all-to-all time against the expert-parallel degree, for one setting."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from course.models import moe
+from course.plots.common import log_limits
+from course.presets import llms
+from course.units import BYTES_BF16
+
+MAX_CHIPS = 576
+"""Largest expert-parallel degree drawn: eight 72-GPU racks [chips]."""
+
+
+
+@dataclass(frozen=True)
+class MoeView:
+    """What the segment 2 figure and readout show.
+
+    Attributes:
+        name: the selected fabric's display name; domain_size: chips in one NVLink domain [count].
+        scale_up_to_out: NVLink bandwidth / scale-out bandwidth [x].
+        ep: expert-parallel degrees of the selected fabric [chips].
+        scale_up_us, scale_out_us, total_us: one layer's all-to-all time on each network and overall [µs].
+        per_token_ns: the layer time per routed token [ns].
+        one_domain_us, two_domains_us: layer time at EP = D and EP = 2D [µs].
+        others: (name, ep [chips], per_token_ns [ns]) of the fabrics not selected, drawn faintly.
+        tokens_per_chip: tokens each GPU sends per layer [tokens]; layers: MoE layers of the model [count].
+        model_name: the model whose layer count the readout uses.
+        x_max: right end of both x axes [chips]; layer_ylim [µs], token_ylim [ns]: y limits, whole decades
+            (log axes: they move only when a curve crosses a decade).
+    """
+
+    name: str
+    domain_size: int
+    scale_up_to_out: float
+    ep: np.ndarray
+    scale_up_us: np.ndarray
+    scale_out_us: np.ndarray
+    total_us: np.ndarray
+    per_token_ns: np.ndarray
+    one_domain_us: float
+    two_domains_us: float
+    others: tuple
+    tokens_per_chip: float
+    layers: int
+    model_name: str
+    x_max: float
+    layer_ylim: tuple[float, float]
+    token_ylim: tuple[float, float]
+
+    @property
+    def step(self) -> float:
+        """How many times longer two domains take than one [x]."""
+        return self.two_domains_us / self.one_domain_us
+
+    @property
+    def layout_key(self) -> tuple:
+        return self.x_max, self.layer_ylim, self.token_ylim
+
+    @property
+    def label_key(self) -> tuple:
+        return ()
+
+
+def moe_view(*, fabric: moe.Fabric, tokens_per_chip: float, hidden_size: int, experts_per_token: int,
+             others: tuple[moe.Fabric, ...] = (), bytes_per_value: float = BYTES_BF16, max_chips: int = MAX_CHIPS,
+             llm: llms.LLM = llms.DEEPSEEK_V3) -> MoeView:
+    """The segment 2 figure's numbers (pure).
+
+    Args:
+        fabric: the selected chip's network.
+        tokens_per_chip: tokens each GPU sends per layer [tokens].
+        hidden_size: model width [values]; experts_per_token: routed experts per token [count].
+        others: fabrics drawn faintly in the per-token panel for comparison.
+        bytes_per_value: bytes per activation value [bytes]; max_chips: largest EP degree drawn [chips].
+        llm: the model whose MoE layer count the readout multiplies by.
+    """
+    shape = dict(hidden_size=hidden_size, experts_per_token=experts_per_token, bytes_per_value=bytes_per_value)
+    ep = moe.ep_degrees(fabric.domain_size, max_chips)
+    sweep = moe.all_to_all_time(tokens_per_chip, ep, fabric, **shape)
+    domain = fabric.domain_size
+    crossing = moe.all_to_all_time(tokens_per_chip, np.array([domain, 2 * domain]), fabric, **shape)
+    other_lines = []
+    for other in others:
+        other_ep = moe.ep_degrees(other.domain_size, max_chips)
+        other_time = moe.all_to_all_time(1.0, other_ep, other, **shape)
+        other_lines.append((other.name, other_ep, other_time.per_token_s * 1e9))
+    per_token_ns = sweep.per_token_s * 1e9
+    total_us = sweep.total_s * 1e6
+    return MoeView(
+        name=fabric.name,
+        domain_size=domain,
+        scale_up_to_out=moe.scale_up_to_out_ratio(fabric),
+        ep=ep,
+        scale_up_us=sweep.scale_up_s * 1e6,
+        scale_out_us=sweep.scale_out_s * 1e6,
+        total_us=total_us,
+        per_token_ns=per_token_ns,
+        one_domain_us=float(crossing.total_s[0]) * 1e6,
+        two_domains_us=float(crossing.total_s[1]) * 1e6,
+        others=tuple(other_lines),
+        tokens_per_chip=float(tokens_per_chip),
+        layers=moe.moe_layers(llm),
+        model_name=llm.name,
+        x_max=float(max([ep.max(), *(line[1].max() for line in other_lines)])),
+        layer_ylim=log_limits(sweep.scale_up_s * 1e6, sweep.scale_out_s * 1e6, total_us, pad=1.2),
+        token_ylim=log_limits(per_token_ns, *(line[2] for line in other_lines), pad=1.2),
+    )
+
+
+def view(values: Mapping[str, object], llm: llms.LLM = llms.DEEPSEEK_V3) -> MoeView:
+    """The view for the explorer's control values (keys: fabric, tokens_per_chip, experts_per_token, hidden_size)."""
+    fabrics = moe.switched_fabrics()
+    return moe_view(fabric=fabrics[values["fabric"]], tokens_per_chip=values["tokens_per_chip"],
+                    hidden_size=values["hidden_size"], experts_per_token=values["experts_per_token"],
+                    others=tuple(f for key, f in fabrics.items() if key != values["fabric"]), llm=llm)
