@@ -31,13 +31,14 @@ lab: $(INSTALLED)
 instructor-lab: $(INSTALLED)
 	$(BIN)/jupyter lab $(INSTRUCTOR_FLAGS)
 
-# Debian packages some tests need: bubblewrap (the autograder's sandbox) and chromium (browser tests).
+# Debian packages some tests need: bubblewrap (the autograder's sandbox), chromium (browser tests) and
+# postgresql (the autograder's tests start a throwaway server on 127.0.0.1 in a temporary folder and stop it).
 # Installed with apt when running as root; otherwise those tests skip and say why.
-SYSTEM_PACKAGES := bubblewrap chromium
 system-deps:
 	@missing=""; \
 	command -v bwrap >/dev/null 2>&1 || missing="$$missing bubblewrap"; \
 	test -x /usr/bin/chromium || missing="$$missing chromium"; \
+	command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    echo "installing Debian packages:$$missing"; \

@@ -66,3 +66,36 @@ def fresh_cohort(template_cohort, tmp_path):
 def clone_cohort(template: Path, target: Path):
     shutil.copytree(template, target)
     return open_cohort(target)
+
+
+def _unavailable(reason: str):
+    """Skip where a service cannot run here; fail in CI (env CI set), where `make system-deps` installs it."""
+    if os.environ.get("CI"):
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A throwaway PostgreSQL server on 127.0.0.1 (one per pytest process), stopped at the end."""
+    from autograder.tests.services import ServiceUnavailable, start_postgres
+
+    try:
+        server = start_postgres()
+    except ServiceUnavailable as error:
+        _unavailable(str(error))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def dask_cluster():
+    """A real `dask scheduler` and two `dask worker` processes on 127.0.0.1, stopped after the module."""
+    from autograder.tests.services import ServiceUnavailable, start_dask
+
+    try:
+        cluster = start_dask(2)
+    except ServiceUnavailable as error:
+        _unavailable(str(error))
+    yield cluster
+    cluster.stop()

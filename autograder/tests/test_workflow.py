@@ -51,9 +51,13 @@ def sha(path: Path) -> str:
 
 @pytest.fixture(scope="module")
 def world(template_cohort, tmp_path_factory, segment1):
-    """The fixture cohort after roster, collect, grade, export and feedback."""
+    """The fixture cohort (SQLite gradebook) after roster, collect, grade and export."""
     base = tmp_path_factory.mktemp("workflow")
-    cohort = clone_cohort(template_cohort, base / "cohort")
+    return build_world(clone_cohort(template_cohort, base / "cohort"), base, segment1)
+
+
+def build_world(cohort, base: Path, segment1) -> dict:
+    """Run roster, collect, grade and export on ``cohort`` (any gradebook); return what each test checks."""
     other = load_assignment(course_source_root(), "02-moe-racks")
     cases = build_cases(segment1, cohort.root, other)
     roster = base / "roster.csv"
@@ -169,7 +173,7 @@ def test_sandbox_hid_the_course_the_gradebook_the_network_and_the_environment(wo
 def test_the_attacks_would_have_found_their_targets_without_a_sandbox(world):
     """The paths the snooping learners tried are real: only the sandbox stopped them."""
     cohort = world["cohort"]
-    assert (cohort.root / "gradebook.db").is_file()
+    assert (cohort.root / "gradebook.db").is_file() == cohort.db_url.startswith("sqlite:")
     assert (cohort.source / SEGMENT_1 / "01-batch-size.ipynb").is_file()
     assert (cohort.submitted("s01-right", SEGMENT_1) / "01-batch-size.ipynb").is_file()
 
