@@ -148,8 +148,12 @@ class Family:
     magnitude: tuple[float, float] | None = None
 
     def params(self, learner: str | None = None, attempt: int = 0, salt: str | None = None) -> dict:
-        """The parameters of ``learner``'s variant ``attempt`` (the current learner's own by default)."""
-        learner = learner_id() if learner is None else learner
+        """The parameters of ``learner``'s variant ``attempt`` (the current learner's own by default).
+
+        Without ``learner`` this reads the current learner's id and never creates one
+        (``show`` and ``check``, at the notebook's edge, do that).
+        """
+        learner = learner_id(create=False) if learner is None else learner
         return dict(self.draw(random.Random(seed(self.key, learner, attempt, salt))))
 
     def exercise(self, params: Mapping) -> Exercise:
@@ -168,7 +172,7 @@ class Family:
 
     def check(self, value) -> None:
         """The notebook's check cell: judges the learner's own variant, prints the verdict, records progress."""
-        exercise = self.exercise(self.params())
+        exercise = self.exercise(self.params(learner_id()))
         exercise.check(value)
         record_practice(self.key, 0, exercise.verdict(value) is None)
 

@@ -137,3 +137,51 @@ def test_practice_draws_fresh_numbers_and_keeps_the_graded_variant(monkeypatch):
     monkeypatch.setenv(variants.LEARNER_ENV, "ada")
     assert SAMPLE.params() == SAMPLE.params("ada", 0)
     assert any(SAMPLE.params("ada", attempt) != SAMPLE.params("ada", 0) for attempt in range(1, 6))
+
+
+def _registered_families():
+    from course.segments import all_segments
+
+    return [pytest.param(f, id=f.key) for s in all_segments() for f in variants.families(s.module("checks"))]
+
+
+LEARNERS = [f"learner{i:03d}" for i in range(60)]
+
+
+@pytest.mark.parametrize("family", _registered_families())
+def test_every_variant_is_sensible_and_its_answer_passes(family):
+    """Over many learners: the expected value is finite, inside the sensible range, and accepted."""
+    import math
+
+    for learner in LEARNERS:
+        params = family.params(learner)
+        expected = float(family.answer(params))
+        assert math.isfinite(expected) and expected > 0, (learner, params)
+        if family.magnitude:
+            assert family.magnitude[0] <= expected <= family.magnitude[1], (learner, params, expected)
+        assert family.verdict(expected, learner=learner) is None, (learner, params)
+        assert family.render(params).strip()
+
+
+@pytest.mark.parametrize("family", _registered_families())
+def test_every_variant_names_its_mistakes_without_the_answer(family):
+    """Each listed mistake reaches its own hint on every variant, and no message shows the answer."""
+    for learner in LEARNERS:
+        params = family.params(learner)
+        expected = float(family.answer(params))
+        for mistake in family.mistakes(params):
+            wrong = float(mistake.wrong(expected))
+            if abs(wrong - expected) <= family.rel_tol * abs(expected):
+                continue  # this variant makes the slip harmless
+            message = family.verdict(wrong, learner=learner)
+            assert message is not None, (learner, params)
+            for shown in (f"{expected:g}", f"{expected:,.0f}", f"{expected:.3g}"):
+                if len(shown) > 2:
+                    assert shown not in message, (learner, message)
+
+
+@pytest.mark.parametrize("family", _registered_families())
+def test_two_learners_get_different_numbers(family):
+    """Copying a neighbour's numbers does not work: most pairs of learners differ."""
+    drawn = [tuple(sorted(family.params(learner).items())) for learner in LEARNERS]
+    assert len(set(drawn)) >= 4, f"{family.key} draws too few distinct variants"
