@@ -53,7 +53,8 @@ def pytest_terminal_summary(terminalreporter):
 
 def latency_summary() -> dict:
     summary = {}
-    for kind, label in (("explorer", "explorers"), ("interact", "interact"), ("floor", "floor (no figure)")):
+    for kind, label in (("explorer", "explorers"), ("interact", "interact"), ("floor", "floor (no figure)"),
+                        ("floor-stock", "floor, stock websocket (no TCP_NODELAY)")):
         presses = [ms for row in LATENCIES.values() if row["kind"] == kind for ms in row["presses_ms"]]
         summary[label] = statistics.median(presses) if presses else None
     return summary
@@ -151,6 +152,32 @@ def lab(lab_server, tmp_path_factory):
             yield lab_page
         finally:
             context.close()
+
+
+STOCK_CONNECTION = "jupyter_server.services.kernels.connection.channels.ZMQChannelsWebsocketConnection"
+
+
+@pytest.fixture
+def stock_lab(lab, learner_workspace, tmp_path_factory):
+    """A second JupyterLab like the learner's but with jupyter_server's stock kernel websocket connection,
+    in a second page of the same browser; for side-by-side timings only."""
+    from course import lab as course_lab
+
+    state = tmp_path_factory.mktemp("stock-lab-state")
+    command = [*course_lab.lab_command(learner_workspace, []),
+               f"--ServerApp.kernel_websocket_connection_class={STOCK_CONNECTION}"]
+    server = start_lab(learner_workspace, state, ARTIFACTS / "jupyterlab-stock.log",
+                       course_lab.learner_environment(learner_workspace), command)
+    page = lab.page.context.new_page()
+    page.set_default_timeout(30_000)
+    try:
+        stock = LabPage(page, server)
+        stock.open_printed_url()
+        yield stock
+    finally:
+        page.close()
+        server.stop()
+    assert course_lab.server.LOG_LINE not in server.log.read_text(errors="replace"), "stock server used TCP_NODELAY"
 
 
 @pytest.fixture

@@ -44,15 +44,13 @@ def test_interact_baseline(lab, artifacts):
             "%matplotlib inline\n"
             "import ipywidgets as widgets\n"
             "import matplotlib.pyplot as plt\n"
-            "from course.segments.batch_size.plot import draw_batch_curves\n"
-            "from course.presets import chips\n"
-            "from course.segments.batch_size.explorer import batch_curves\n\n"
+            "from course.segments.batch_size import plot, view\n\n"
             "@widgets.interact(batch=widgets.FloatLogSlider(value=256, base=2, min=0, max=14, step=0.25))\n"
-            "def plot(batch):\n"
-            "    curves, _ = batch_curves(batch=batch, active_fraction=37 / 671, context_tokens=1024,\n"
-            "                             chip=chips.H100_SXM, price_usd_per_chip_hour=2.0)\n"
+            "def show(batch):\n"
+            "    values = {'batch': batch, 'active_fraction': 37 / 671, 'context_tokens': 1024, 'price': 2.0,\n"
+            "              'chip': 'h100'}\n"
             "    figure, axes = plt.subplots(1, 2, figsize=(9, 3.6), layout='constrained')\n"
-            "    draw_batch_curves(*axes, curves)\n"
+            "    plot.draw(list(axes), view.view(values))\n"
             "    plt.show()\n")}],
         "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3 (ipykernel)",
                                     "language": "python"}},
@@ -69,17 +67,18 @@ def test_interact_baseline(lab, artifacts):
         assert run.latencies_ms, "the interact figure never changed"
 
 
-def test_round_trip_floor(lab, artifacts):
-    """What any slider costs here before drawing anything: a slider whose observer copies its value into
-    an HTML widget, key press to changed text (the floor under every figure timing)."""
-    source = ("import ipywidgets as widgets\n"
-              "slider = widgets.FloatSlider(min=0, max=100, step=1)\n"
-              "echo = widgets.HTML('-')\n"
-              "echo.add_class('course-explorer-readout')\n"
-              "slider.observe(lambda change: setattr(echo, 'value', f'value {change.new}'), names='value')\n"
-              "widgets.VBox([slider, echo])\n")
+ECHO_SOURCE = ("import ipywidgets as widgets\n"
+               "slider = widgets.FloatSlider(min=0, max=100, step=1)\n"
+               "echo = widgets.HTML('-')\n"
+               "echo.add_class('course-explorer-readout')\n"
+               "slider.observe(lambda change: setattr(echo, 'value', f'value {change.new}'), names='value')\n"
+               "widgets.VBox([slider, echo])\n")
+
+
+def echo_floor(lab, artifacts, name: str, kind: str) -> None:
+    """Key press to changed text on a slider whose observer copies its value into an HTML widget."""
     notebook = {"cells": [{"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [],
-                           "source": source}],
+                           "source": ECHO_SOURCE}],
                 "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3 (ipykernel)",
                                             "language": "python"}},
                 "nbformat": 4, "nbformat_minor": 5}
@@ -89,8 +88,20 @@ def test_round_trip_floor(lab, artifacts):
         output = lab.cell_locator(0).locator(".jp-OutputArea").first
         output.locator(".course-explorer-readout").wait_for(timeout=60_000)
         run = press_slider(lab.page, output, PRESSES, readout_only=True)
-        record_latency("echo slider -> HTML (no figure)", "floor", run.latencies_ms)
+        record_latency(name, kind, run.latencies_ms)
         assert run.latencies_ms, "the echo never arrived"
+
+
+def test_round_trip_floor(lab, artifacts):
+    """What any slider costs here before drawing anything (the floor under every figure timing), in the
+    learner's lab (TCP_NODELAY on kernel websockets)."""
+    echo_floor(lab, artifacts, "echo slider -> HTML (no figure)", "floor")
+
+
+def test_round_trip_floor_on_stock_websockets(stock_lab, artifacts):
+    """The same floor on a second server with jupyter_server's stock kernel websocket connection (no
+    TCP_NODELAY), side by side in this run: what course.server saves."""
+    echo_floor(stock_lab, artifacts, "echo slider -> HTML, stock websocket", "floor-stock")
 
 
 @pytest.mark.parametrize("segment", SEGMENTS)
