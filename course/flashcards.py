@@ -66,11 +66,14 @@ CARDS: tuple[Card, ...] = (
          "2 for the forward pass (multiply + add) and 4 for the backward pass, which needs gradients for both "
          "the activations and the weights."),
     Card("05-optimum", "05", "If pre-training, RL and inference trade off, where is the cost optimum?",
-         "Roughly where the three budgets are equal; with RL factor 3 and inefficiency 3: $D_\\text{pre} = 1.5\\,D_\\text{RL} = D_\\text{inf}$."),
+         "Roughly where the three budgets are equal. With RL factor 3 and decode inefficiency $\\kappa = 3$ on all RL FLOPs "
+         "(the lecture): $D_\\text{pre} = 1.5\\,D_\\text{RL} = D_\\text{inf}$. Only the 2 decoded FLOPs per rollout token "
+         "really run at decode MFU; charging $\\kappa$ to them alone gives $D_\\text{pre} = \\tfrac{7}{6}\\,D_\\text{RL}$ "
+         "(same $D_\\text{pre}$, more RL tokens)."),
     Card("05-overtrained", "05", "How over-trained is a 100B model that serves 50M tokens/s for 60 days?",
          "$D_\\text{inf} \\approx 2.6 \\times 10^{14}$ (the lecture rounds to ~200T) against Chinchilla's "
          "$20 \\times 100\\text{B} = 2\\text{T}$: about 100x "
-         "(130x unrounded)."),
+         "(130x unrounded). The factor scales as $\\kappa / N$."),
     Card("06-kink", "06", "Why does an API's price per token jump above some context length?",
          "Below it decode is compute-bound (flat cost); above it KV-cache reads dominate and cost grows with context."),
     Card("06-kv-bytes", "06", "What KV size per token does a price kink at 200K tokens imply for a 100B-active model?",

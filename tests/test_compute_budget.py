@@ -182,8 +182,9 @@ def test_expected_values_are_the_sources_figures():
 
 def test_variables_and_order():
     assert [e.variable for e in checks.EXERCISES] == [
-        "backward_flops_reason", "pretrain_over_rl_tokens", "inference_tokens_60_days", "chinchilla_tokens_100b",
-        "overtraining_rounded", "overtraining_exact", "measured_inefficiency"]
+        "backward_flops_reason", "pretrain_over_rl_tokens", "my_rl_tokens", "inference_tokens_60_days",
+        "chinchilla_tokens_100b", "overtraining_rounded", "overtraining_exact", "my_overtraining",
+        "measured_inefficiency", "pretrain_over_rl_decode_only", "penalty_argument_error", "overtraining_change"]
 
 
 

@@ -11,6 +11,10 @@ from course.segments.compute_budget.view import TOKENS_PER_S_LOG10_RANGE, Comput
 from course.widgets.explorer import Explorer, Scene, explorer_factory
 
 
+PENALTY_WORDS = {"all": "all RL FLOPs (lecture)", "decode": "decoded RL FLOPs only"}
+"""The two readings of the RL decode penalty, by ``penalty_on`` value."""
+
+
 def times(factor: float) -> str:
     """A multiplier with one decimal below 1,000 and none above, e.g. '129.6x', '100,800x'."""
     return f"{factor:,.1f}x" if factor < 1000 else f"{factor:,.0f}x"
@@ -26,7 +30,8 @@ def readout(view: ComputeBudgetView) -> str:
         f"{format_tokens(optimum.rl_tokens)}; each phase {optimum.pretrain_flops:.3g} FLOP, "
         f"{optimum.total_flops:.3g} in all. Chinchilla would use {format_tokens(optimum.chinchilla_tokens)} "
         f"tokens for {format_tokens(optimum.active_params)} active parameters: "
-        f"<b>over-trained {times(optimum.overtraining_factor)}</b>."
+        f"<b>over-trained {times(optimum.overtraining_factor)}</b>. "
+        f"κ charged on {PENALTY_WORDS[view.penalty_on]}: D_pre = {optimum.pretrain_tokens / optimum.rl_tokens:.3g} D_RL."
     )
 
 
@@ -35,7 +40,7 @@ def compute_budget_explorer(tokens_per_s: float = cb.LECTURE_SERVING_TOKENS_PER_
                             days: float = cb.LECTURE_DEPLOYMENT_DAYS,
                             active_params: float = cb.LECTURE_ACTIVE_PARAMS,
                             rl_flops_per_param_token: float = cb.LECTURE_RL_FLOPS_PER_PARAM_TOKEN,
-                            inefficiency: float = cb.LECTURE_INEFFICIENCY) -> Explorer:
+                            inefficiency: float = cb.LECTURE_INEFFICIENCY, penalty_on: str = "all") -> Explorer:
     """Sliders for the deployment and the lecture's factors, redrawing compute by phase and over-training."""
     wide = {"description_width": "initial"}
     controls = {
@@ -50,7 +55,9 @@ def compute_budget_explorer(tokens_per_s: float = cb.LECTURE_SERVING_TOKENS_PER_
         "rl_flops_per_param_token": widgets.FloatSlider(value=rl_flops_per_param_token, min=2, max=6, step=0.5,
                                                         description="RL FLOP/param/token", style=wide),
         "inefficiency": widgets.FloatSlider(value=inefficiency, min=1, max=10, step=0.1,
-                                            description="decode inefficiency", style=wide),
+                                            description="decode inefficiency κ", style=wide),
+        "penalty_on": widgets.Dropdown(options=[(f"κ on {words}", key) for key, words in PENALTY_WORDS.items()],
+                                       value=penalty_on, description="RL penalty", style=wide),
     }
     scene = Scene(layout=plot.LAYOUT, view=view, draw=plot.draw, update=plot.update, readout=readout)
     return Explorer(controls, scene, title="Pre-training, RL and inference compute explorer", main="tokens_per_s")

@@ -57,6 +57,7 @@ class ComputeBudgetView:
         budget_top: top of the compute axis [FLOP]; overtraining_ylim: limits of the over-training axis [x].
         optimum: the equal-cost plan at the selected model (for the readout).
         tokens_per_s: serving rate [tokens/s]; days: deployment length [days].
+        penalty_on: which RL FLOPs pay κ, "all" (lecture) or "decode" [choice].
     """
 
     flops: dict[str, np.ndarray]
@@ -72,6 +73,7 @@ class ComputeBudgetView:
     optimum: cb.DeploymentBudget
     tokens_per_s: float
     days: float
+    penalty_on: str = "all"
 
     @property
     def totals(self) -> np.ndarray:
@@ -88,7 +90,7 @@ class ComputeBudgetView:
 
 
 def compute_budget_view(*, tokens_per_s: float, days: float, active_params: float, rl_flops_per_param_token: float,
-                        inefficiency: float) -> ComputeBudgetView:
+                        inefficiency: float, penalty_on: str = "all") -> ComputeBudgetView:
     """The segment 5 figure's numbers (pure).
 
     Two bars share the same deployment (so the same RL and inference budgets): one pre-trains on Chinchilla's
@@ -98,11 +100,14 @@ def compute_budget_view(*, tokens_per_s: float, days: float, active_params: floa
         tokens_per_s: serving rate [tokens/s]; days: deployment length [days].
         active_params: active parameters [count].
         rl_flops_per_param_token: RL compute per parameter per token [FLOP].
-        inefficiency: decode inefficiency factor [x].
+        inefficiency: decode inefficiency κ, training MFU / decode MFU [x].
+        penalty_on: κ on "all" RL FLOPs (the lecture) or on the "decode"d ones only [choice].
     """
-    optimum = cb.equal_cost_budget(tokens_per_s, days, active_params, rl_flops_per_param_token, inefficiency)
+    optimum = cb.equal_cost_budget(tokens_per_s, days, active_params, rl_flops_per_param_token, inefficiency,
+                                   penalty_on)
     chinchilla_flops = cb.pretraining_flops(active_params, optimum.chinchilla_tokens)
-    sweep = cb.equal_cost_budget(tokens_per_s, days, PARAMS_GRID, rl_flops_per_param_token, inefficiency)
+    sweep = cb.equal_cost_budget(tokens_per_s, days, PARAMS_GRID, rl_flops_per_param_token, inefficiency,
+                                 penalty_on)
     lecture_params, lecture_overtraining = lecture_point()
     flops = {
         "pretrain": np.array([chinchilla_flops, optimum.pretrain_flops], dtype=float),
@@ -128,6 +133,7 @@ def compute_budget_view(*, tokens_per_s: float, days: float, active_params: floa
         optimum=optimum,
         tokens_per_s=float(tokens_per_s),
         days=float(days),
+        penalty_on=penalty_on,
     )
 
 
