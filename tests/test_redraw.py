@@ -126,5 +126,8 @@ def test_blit_path_really_skips_the_full_draw(monkeypatch):
 
 
 def test_png_round_trip():
+    """PNGs decode to the pixels encoded: with transparency (RGBA) and opaque (written as RGB)."""
     rgba = np.random.default_rng(1).integers(0, 256, size=(7, 5, 4), dtype=np.uint8)
+    assert np.array_equal(decode_png(encode_png(rgba)), rgba)
+    rgba[..., 3] = 255
     assert np.array_equal(decode_png(encode_png(rgba)), rgba)

@@ -130,19 +130,24 @@ def _plain_number(value: float, _position) -> str:
 def encode_png(rgba: np.ndarray, compress_level: int = PNG_COMPRESS_LEVEL) -> bytes:
     """PNG bytes of an (height, width, 4) uint8 RGBA array, no row filter, zlib ``compress_level``.
 
-    Written out by hand because Pillow's encoder at the same level takes about as long plus its copy.
+    An opaque image (every alpha 255, as a figure on a white face) is written as RGB: a quarter fewer bytes
+    to compress. Written out by hand because Pillow's encoder at the same level takes about as long plus
+    its copy.
     """
     height, width, _ = rgba.shape
-    rows = np.empty((height, 1 + width * 4), dtype=np.uint8)
+    opaque = bool(rgba[..., 3].min() == 255)
+    channels = 3 if opaque else 4
+    rows = np.empty((height, 1 + width * channels), dtype=np.uint8)
     rows[:, 0] = 0  # filter type "None" on every row
-    rows[:, 1:] = rgba.reshape(height, width * 4)
+    rows[:, 1:] = (rgba[..., :3] if opaque else rgba).reshape(height, width * channels)
     compressor = zlib.compressobj(compress_level)
     data = compressor.compress(rows.data) + compressor.flush()
 
     def chunk(kind: bytes, payload: bytes) -> bytes:
         return len(payload).to_bytes(4, "big") + kind + payload + zlib.crc32(kind + payload).to_bytes(4, "big")
 
-    header = width.to_bytes(4, "big") + height.to_bytes(4, "big") + bytes([8, 6, 0, 0, 0])
+    colour_type = 2 if opaque else 6  # truecolour, or truecolour with alpha
+    header = width.to_bytes(4, "big") + height.to_bytes(4, "big") + bytes([8, colour_type, 0, 0, 0])
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", data) + chunk(b"IEND", b"")
 
 

@@ -59,7 +59,7 @@ class ContextCostView:
         current_context: the selected context [tokens]; current_cost [USD / 1e6 tokens] and
             current_relative [x] are the values there.
         price_steps: published tiers as relative price steps (do not depend on the controls).
-        cost_ylim: y limits of the cost panel, whole decades [USD / 1e6 tokens]; relative_top: top of the
+        cost_ylim: y limits of the cost panel, whole decades for every chip [USD / 1e6 tokens]; relative_top: top of the
             relative panel [x].
         chip_name, precision_name: the chip and its serving precision; multiply_adds_per_byte: its balance [1/B].
         implied_kv: (product, threshold [tokens], implied KV bytes per token [B/token]) per published tier.
@@ -96,6 +96,22 @@ class ContextCostView:
         return ()
 
 
+@lru_cache(maxsize=512)
+def chip_independent_cost_ylim(active_params: float, kv_bytes_per_token: float,
+                               price_usd_per_chip_hour: float) -> tuple[float, float]:
+    """Cost-panel limits holding every roofline chip's compute and KV curves, so switching chips moves the
+    curves, not the axis (whole decades) [USD / 1e6 tokens]."""
+    usd_per_s = price_usd_per_chip_hour / roofline.SECONDS_PER_HOUR * roofline.TOKENS_PER_MILLION
+    kept = []
+    for chip in chips.roofline_chips().values():
+        sweep = context_cost.large_batch_decode(CONTEXT_GRID, active_params=active_params,
+                                                kv_bytes_per_token=kv_bytes_per_token, chip=chip)
+        floor = float(sweep.compute_s) * usd_per_s
+        kv = sweep.kv_s * usd_per_s
+        kept += [[floor], kv[kv >= floor / 1e3]]
+    return log_limits(*kept, pad=1.5)
+
+
 def context_cost_view(*, context_tokens: float, active_params: float, kv_bytes_per_token: float, chip: chips.Chip,
                       price_usd_per_chip_hour: float = chips.DEFAULT_PRICE_USD_PER_CHIP_HOUR) -> ContextCostView:
     """The segment 6 figure's numbers (pure).
@@ -122,8 +138,6 @@ def context_cost_view(*, context_tokens: float, active_params: float, kv_bytes_p
     relative = total / floor
     precision = roofline.serving_precision(chip)
     balance = context_cost.multiply_adds_per_byte(chip)
-    costs = np.concatenate([compute_cost, kv_cost])
-    costs = costs[np.isfinite(costs) & (costs > 0)]
     return ContextCostView(
         context=CONTEXT_GRID,
         compute_cost=compute_cost,
@@ -135,7 +149,8 @@ def context_cost_view(*, context_tokens: float, active_params: float, kv_bytes_p
         current_cost=current,
         current_relative=current / floor,
         price_steps=published_price_steps(),
-        cost_ylim=log_limits(costs[costs >= float(total.min()) / 1e3], pad=1.5),
+        cost_ylim=chip_independent_cost_ylim(float(active_params), float(kv_bytes_per_token),
+                                             float(price_usd_per_chip_hour)),
         relative_top=next((top for top in RELATIVE_TOPS if top >= 1.2 * float(relative.max())), RELATIVE_TOPS[-1]),
         chip_name=chip.name,
         precision_name=precision.name,

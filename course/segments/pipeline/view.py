@@ -78,7 +78,7 @@ class StageMemory:
         capacity_gb: HBM of one stage [GB].
         crossover_tokens: context where KV per stage equals weights per stage [tokens].
         marker_tokens: a published average context to mark [tokens]; marker_label: its legend text.
-        ylim: y limits, whole decades holding the curves at every stage count [GB].
+        ylim: y limits, whole decades holding the curves at every stage count and model [GB].
     """
 
     context_tokens: np.ndarray
@@ -133,8 +133,8 @@ class PipelineView:
 def schedule_title(mode: str, stages: int, microbatches: int, bubble: float) -> str:
     """Title of the schedule panel."""
     if mode == "training":
-        return f"Training (GPipe): p={stages}, m={microbatches}, bubble (p-1)/(m+p-1) = {bubble:.1%}"
-    return f"Decode: {microbatches} micro-batches in flight over p={stages} stages, idle {bubble:.0%}"
+        return f"GPipe training: p={stages}, m={microbatches}, bubble {bubble:.1%}"
+    return f"Decode: p={stages}, m={microbatches} in flight, idle {bubble:.0%}"
 
 
 def pipeline_view(*, mode: str, stages: int, microbatches: int, sequences_per_microbatch: float,
@@ -161,8 +161,8 @@ def pipeline_view(*, mode: str, stages: int, microbatches: int, sequences_per_mi
     published = pipeline.DEEPSEEK_AVERAGE_KV_TOKENS
     kv_gb = pipeline.kv_bytes_per_stage(CONTEXT_GRID, kv, sequences_per_microbatch) / 1e9
     capacity_gb = stage_capacity_bytes() / 1e9
-    weights_range_gb = (pipeline.weight_bytes_per_stage(weights, MAX_STAGES) / 1e9,
-                        pipeline.weight_bytes_per_stage(weights, 1) / 1e9)
+    weights_range_gb = [pipeline.weight_bytes_per_stage(served_weight_bytes(model), stages_) / 1e9
+                        for model in MODELS.values() for stages_ in (1, MAX_STAGES)]
     memory = StageMemory(
         context_tokens=CONTEXT_GRID,
         weights_gb=pipeline.weight_bytes_per_stage(weights, stages) / 1e9,
