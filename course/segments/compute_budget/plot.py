@@ -17,13 +17,7 @@ from course.segments.compute_budget.view import PHASES, ComputeBudgetView
 COLORS = {"pretrain": "#1f77b4", "rl": "#ff7f0e", "inference": "#2ca02c", "marker": "#d62728",
           "chinchilla": "gray", "lecture": "black"}
 PHASE_NAMES = {"pretrain": "pre-training", "rl": "RL", "inference": "inference"}
-TOKEN_SYMBOLS = {"pretrain": "D_pre", "rl": "D_RL", "inference": "D_inf"}
 BAR_NAMES = ("pre-training at\nChinchilla (20/param)", "equal-cost\noptimum")
-LABEL_MIN_SHARE = 0.08
-"""A pre-training segment below this share of its bar's height gets no label inside it [fraction]."""
-
-LABELLED = ("pretrain",)
-"""Phases whose token count is written inside the bars (the others' are the same for both bars: readout)."""
 
 LAYOUT = FigureLayout(width_in=10.0, height_in=4.3, left_in=0.8, bottom_in=1.05, top_in=0.3)
 """Two panels, with room below for the bar names and the shared legend."""
@@ -46,35 +40,31 @@ class ComputeBudgetArtists(PlotArtists):
     """The artists of the segment 5 figure, kept to be moved in place."""
 
     bars: dict[str, list[Rectangle]]
-    bar_labels: dict[str, list[Text]]
-    share_labels: list[Text]
+    bar_labels: list[Text]
     curve: Line2D
     point: Line2D
     budget_ax: Axes
     overtraining_ax: Axes
 
     def moving(self) -> tuple[Artist, ...]:
-        return (*(bar for phase in PHASES for bar in self.bars[phase]),
-                *(label for phase in LABELLED for label in self.bar_labels[phase]),
-                *self.share_labels, self.curve, self.point)
+        return (*(bar for phase in PHASES for bar in self.bars[phase]), *self.bar_labels, self.curve, self.point)
 
 
 def draw(axes: list[Axes], view: ComputeBudgetView) -> ComputeBudgetArtists:
-    """Draw the stacked compute bars and the over-training curve; return the artists."""
+    """Draw the stacked compute bars (in units of the optimum's total) and the over-training curve; return the
+    artists. Above each bar: its pre-training tokens and share of compute (the other phases' tokens are the
+    same for both bars, in the readout)."""
     budget_ax, overtraining_ax = axes
     positions = np.arange(len(BAR_NAMES))
-    bars, bar_labels = {}, {}
+    bars = {}
     for phase in PHASES:
         bars[phase] = list(budget_ax.bar(positions, np.ones(len(positions)), width=0.6, color=COLORS[phase],
                                          label=PHASE_NAMES[phase], zorder=CURVE_ZORDER))
-    for phase in LABELLED:
-        bar_labels[phase] = [budget_ax.text(x, 0.5, "", ha="center", va="center", fontsize=8, color="white",
-                                            zorder=CURVE_ZORDER) for x in positions]
-    share_labels = [budget_ax.text(x, 1.0, "", ha="center", va="bottom", fontsize=8, zorder=CURVE_ZORDER)
-                    for x in positions]
+    bar_labels = [budget_ax.text(x, 1.0, "", ha="center", va="bottom", fontsize=8, zorder=CURVE_ZORDER)
+                  for x in positions]
     budget_ax.set_xticks(positions, BAR_NAMES, fontsize=8)
     budget_ax.set_xlim(-0.6, len(positions) - 0.4)
-    budget_ax.set(ylabel="lifetime compute [FLOP]", title="Compute by phase, same deployment")
+    budget_ax.set(ylabel="lifetime compute [× the optimum's total]", title="Compute by phase, same deployment")
     budget_ax.set_axisbelow(True)
     budget_ax.grid(True, axis="y", alpha=0.3)
 
@@ -93,30 +83,26 @@ def draw(axes: list[Axes], view: ComputeBudgetView) -> ComputeBudgetArtists:
     handles = [*(bars[phase][0] for phase in PHASES), curve, point, lecture, chinchilla]
     budget_ax.figure.legend(handles=handles, loc="lower center", ncols=len(handles), fontsize=8, frameon=False,
                             handlelength=1.6, columnspacing=1.1)
-    artists = ComputeBudgetArtists(bars, bar_labels, share_labels, curve, point, budget_ax, overtraining_ax)
+    artists = ComputeBudgetArtists(bars, bar_labels, curve, point, budget_ax, overtraining_ax)
     update(artists, view)
     return artists
 
 
 def update(artists: ComputeBudgetArtists, view: ComputeBudgetView) -> None:
     """Stack the bars, write their labels, move the curve and marker to ``view``; set the limits."""
-    totals = view.totals
+    totals = view.totals / view.unit_flops
     bottoms = np.zeros_like(totals)
     for phase in PHASES:
-        heights = view.flops[phase]
+        heights = view.flops[phase] / view.unit_flops
         for index, rect in enumerate(artists.bars[phase]):
             rect.set_y(bottoms[index])
             rect.set_height(heights[index])
-        for index, label in enumerate(artists.bar_labels.get(phase, ())):
-            rect = artists.bars[phase][index]
-            label.set_position((rect.get_x() + rect.get_width() / 2, bottoms[index] + heights[index] / 2))
-            label.set_text(f"{TOKEN_SYMBOLS[phase]} = {format_tokens(view.tokens[phase][index])}")
-            label.set_visible(bool(heights[index] >= LABEL_MIN_SHARE * totals[index]))
         bottoms = bottoms + heights
-    for index, label in enumerate(artists.share_labels):
-        share = view.flops["pretrain"][index] / totals[index]
+    for index, label in enumerate(artists.bar_labels):
+        share = view.flops["pretrain"][index] / view.totals[index]
         label.set_position((index, totals[index]))
-        label.set_text(f"pre-training: {share * 100:.2g}% of total")
+        label.set_text(f"D_pre = {format_tokens(view.tokens['pretrain'][index])}\n"
+                       f"pre-training {share * 100:.2g}% of compute")
     artists.curve.set_data(view.params_grid, view.overtraining_curve)
     artists.point.set_data([view.current_params], [view.current_overtraining])
     artists.budget_ax.set_ylim(0, view.budget_top)

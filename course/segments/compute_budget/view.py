@@ -23,8 +23,9 @@ PHASES = ("pretrain", "rl", "inference")
 BAR_HEADROOM = 1.25
 """The compute axis reaches at least this many times the taller bar (room for the labels above the bars)."""
 
-LIMIT_STEPS = (1.0, 3.0)
-"""Top of the compute axis: the smallest step x 10^k above the bars, so it moves only when a step is crossed."""
+LIMIT_STEPS = (1.0, 1.5, 2.0, 3.0, 5.0)
+"""Top of the compute axis (in units of the optimum's total): the smallest step x 10^k above the bars. The
+optimum's bar is 1 by construction, so the axis stays put unless the Chinchilla bar outgrows it."""
 
 
 @lru_cache(maxsize=1)
@@ -54,7 +55,8 @@ class ComputeBudgetView:
         overtraining_curve: equal-cost D_pre / Chinchilla tokens over ``params_grid`` [x].
         current_params, current_overtraining: the selected model [count, x].
         lecture_params, lecture_overtraining: the lecture's point (100B, ~100x) [count, x].
-        budget_top: top of the compute axis [FLOP]; overtraining_ylim: limits of the over-training axis [x].
+        unit_flops: the equal-cost optimum's total, the compute axis' unit [FLOP].
+        budget_top: top of the compute axis [unit_flops]; overtraining_ylim: limits of the over-training axis [x].
         optimum: the equal-cost plan at the selected model (for the readout).
         tokens_per_s: serving rate [tokens/s]; days: deployment length [days].
         penalty_on: which RL FLOPs pay κ, "all" (lecture) or "decode" [choice].
@@ -68,6 +70,7 @@ class ComputeBudgetView:
     current_overtraining: float
     lecture_params: float
     lecture_overtraining: float
+    unit_flops: float
     budget_top: float
     overtraining_ylim: tuple[float, float]
     optimum: cb.DeploymentBudget
@@ -128,7 +131,8 @@ def compute_budget_view(*, tokens_per_s: float, days: float, active_params: floa
         current_overtraining=float(optimum.overtraining_factor),
         lecture_params=lecture_params,
         lecture_overtraining=lecture_overtraining,
-        budget_top=nice_ceiling(float(totals.max()) * BAR_HEADROOM, LIMIT_STEPS),
+        unit_flops=float(totals[1]),
+        budget_top=nice_ceiling(float(totals.max() / totals[1]) * BAR_HEADROOM, LIMIT_STEPS),
         overtraining_ylim=overtraining_ylim(float(days), float(rl_flops_per_param_token), float(inefficiency)),
         optimum=optimum,
         tokens_per_s=float(tokens_per_s),
