@@ -42,15 +42,31 @@ CARDS: tuple[Card, ...] = (
          "About 300 (H100 SXM: $989\\ \\text{TFLOP/s} \\div 3.35\\ \\text{TB/s} \\approx 295$)."),
     Card("01-critical-batch", "01", "What batch makes compute time equal weight-loading time for a sparse model?",
          "$B \\approx 300 / s$, with sparsity $s = N_\\text{active} / N_\\text{total}$; the lecture's DeepSeek "
-         "figure $s = 32/256$ gives 2,400."),
-    Card("01-drain", "01", "What is the HBM drain time, and why is it a floor on latency?",
-         "$t_\\text{drain} = \\text{capacity} / \\text{bandwidth}$ (Rubin: 288 GB / 20 TB/s ≈ 15 ms). A step that needs all of memory cannot read "
-         "it faster; a slower step leaves FLOPs idle."),
+         "figure $s = 32/256$ gives 2,400. V3 really routes 8 of 256 experts, and its ~16.5B always-on "
+         "parameters lift the active share to $37/671 = 5.5\\%$: about 5,400."),
+    Card("01-precision", "01", "Which weight formats keep the critical batch at ~300/s, and which one halves it?",
+         "bf16 weights on bf16 tensor cores and fp8 weights on fp8 tensor cores give the same ratio "
+         "$\\frac{F}{bw}\\cdot\\frac{b_w}{2}$; 8-bit weights multiplied on bf16 tensor cores halve the weight "
+         "read but not the compute, so the critical batch halves."),
+    Card("01-hbm-limit", "01", "When is the critical batch out of reach, whatever the traffic?",
+         "When it does not fit: weights + $B \\cdot$ context $\\cdot$ KV bytes per token must fit in the chips' "
+         "HBM. DeepSeek-V3 at 1,024 tokens on 16 H100s: about 8,460 sequences fit against a critical batch of "
+         "12,588."),
+    Card("01-drain", "01", "What is the HBM drain time, and what does a step slower than it tell you?",
+         "$t_\\text{drain} = \\text{capacity} / \\text{bandwidth}$ (H100 23.9 ms; Rubin 288 GB / 20 TB/s = "
+         "14.4 ms). A step that reads all of HBM reads each byte once, so it takes one drain time; a step that "
+         "takes longer is compute-bound, and it is the HBM bandwidth that sits idle. (The seed card said a slower "
+         "step leaves FLOPs idle: the reverse.)"),
     Card("02-all-to-all", "02", "Why does MoE routing fit inside one rack so well?",
          "Any token may go to any expert, so the traffic is all-to-all; NVLink inside a rack links every GPU "
          "to every other at full bandwidth."),
     Card("02-scale-out", "02", "How much slower is scale-out than NVLink per GPU, and what does that do to MoE?",
-         "Roughly 8-18x (H100: 450 vs ~50 GB/s); once experts spill across racks the all-to-all waits on it."),
+         "Per GPU 9x on H100 (450 vs 50 GB/s), 18x on GB200 NVL72 with 400 Gb/s NICs, 9x again on GB300 NVL72 "
+         "with 800 Gb/s (the lecture's ~8x); DeepSeek measured 3.2x on H800s. Past the domain the all-to-all "
+         "waits on the NIC, so V3 sends each token to at most 4 nodes and forwards over NVLink."),
+    Card("02-wire-format", "02", "How many bytes does one DeepSeek-V3 token move per MoE layer, and why not 229 KB?",
+         "$k\\,h\\,(s_\\text{d} + s_\\text{c}) = 8 \\times 7168 \\times (1 + 2) \\approx 172$ KB: V3 dispatches "
+         "in FP8 and combines in BF16 (DeepEP). 229 KB is the all-BF16 figure."),
     Card("03-bubbles", "03", "Where do pipeline bubbles come from?",
          "At the start of a batch the last stages wait for work, at the end the first stages have none; "
          "a GPipe schedule with $p$ stages and $m$ micro-batches idles $\\frac{p-1}{m+p-1}$ of the time."),

@@ -14,11 +14,13 @@ from course.exercise import AnswerError
 from course.models import moe, roofline
 from course.presets import chips, llms
 from course.segments.moe.explorer import moe_explorer
-from course.segments.moe.view import MAX_CHIPS, moe_view
+from course.segments.moe.view import MAX_CHIPS, fabrics, moe_view
 
 # facts.md, DeepSeek-V3 config: hidden 7168; 256 routed experts + 1 shared, 8 routed active; 61 layers, first 3 dense.
 DS_HIDDEN, DS_TOP_K, DS_LAYERS, DS_DENSE = 7168, 8, 61, 3
 DS_BYTES_PER_TOKEN = 2 * DS_TOP_K * DS_HIDDEN * 2  # dispatch + combine, bf16
+# facts.md, DeepEP README: DeepSeek-V3 dispatches in FP8 and combines in BF16: 8 x 7168 x (1 + 2) = 172,032 bytes.
+DS_V3_WIRE_BYTES = DS_TOP_K * DS_HIDDEN * (1 + 2)
 # facts.md hardware table: NVLink per GPU each way, ~50 GB/s scale-out (400 Gb/s NIC); NVL72 130 TB/s, 72 GPUs.
 H100_NVLINK, B200_NVLINK, NIC = 450e9, 900e9, 400e9 / 8
 NVL72_NVLINK = 130e12 / 72 / 2
@@ -41,7 +43,7 @@ def test_presets_hold_the_published_deepseek_shape():
 
 
 def test_bytes_per_token_of_deepseek():
-    """2 x k x h x 2 bytes: 229,376 bytes (~230 KB, as the recap says) per token per MoE layer in bf16."""
+    """2 x k x h x 2 bytes: 229,376 bytes (~230 KB) per token per MoE layer if both ways were bf16."""
     assert moe.all_to_all_bytes_per_token(DS_HIDDEN, DS_TOP_K) == DS_BYTES_PER_TOKEN == 229_376
     assert round(DS_BYTES_PER_TOKEN / 1e3, -1) == 230
     assert moe.all_to_all_bytes_per_token(DS_HIDDEN, DS_TOP_K, include_combine=False) == DS_BYTES_PER_TOKEN / 2
@@ -166,8 +168,8 @@ def test_ep_grid():
 
 def test_exercise_answers_from_the_sources():
     """Each exercise's expected value, worked out from facts.md figures."""
-    assert checks.A2A_BYTES_PER_TOKEN.expected() == DS_BYTES_PER_TOKEN
-    sent = 128 * DS_BYTES_PER_TOKEN
+    assert checks.A2A_BYTES_PER_TOKEN.expected() == DS_V3_WIRE_BYTES == 172_032
+    sent = 128 * DS_V3_WIRE_BYTES
     assert checks.ONE_RACK_TIME_US.expected() == pytest.approx(sent * 71 / 72 / NVL72_NVLINK * 1e6)
     assert checks.TWO_RACK_TIME_US.expected() == pytest.approx(sent * 72 / 144 / NIC * 1e6)
     assert checks.NVL72_LINK_RATIO.expected() == pytest.approx(130e12 / 72 / 2 / (400e9 / 8))
@@ -176,7 +178,7 @@ def test_exercise_answers_from_the_sources():
 
 def test_learner_working_with_round_figures_passes():
     """A learner using '900 GB/s' for the NVL72 instead of 130 TB/s / 144 is still within tolerance."""
-    sent = 128 * DS_BYTES_PER_TOKEN
+    sent = 128 * DS_V3_WIRE_BYTES
     checks.ONE_RACK_TIME_US.check_value(sent * 71 / 72 / 900e9 * 1e6)
     checks.NVL72_LINK_RATIO.check_value(900e9 / 50e9)
 
@@ -195,13 +197,15 @@ def test_expected_passes_and_twice_it_gets_a_hint(exercise):
 
 
 @pytest.mark.parametrize("exercise, wrong, hint", [
-    (checks.A2A_BYTES_PER_TOKEN, DS_BYTES_PER_TOKEN / 2, "combine"),
-    (checks.A2A_BYTES_PER_TOKEN, DS_BYTES_PER_TOKEN * 9 / 8, "shared expert"),
-    (checks.A2A_BYTES_PER_TOKEN, DS_BYTES_PER_TOKEN * 2, "4 bytes"),
-    (checks.TWO_RACK_TIME_US, 128 * DS_BYTES_PER_TOKEN * 143 / 144 / NIC * 1e6, "other"),
-    (checks.TWO_RACK_TIME_US, 128 * DS_BYTES_PER_TOKEN * (71 / 144 / NVL72_NVLINK + 0.5 / NIC) * 1e6, "same time"),
-    (checks.TWO_RACK_TIME_US, 128 * DS_BYTES_PER_TOKEN * 0.5 / NIC, "microseconds"),
-    (checks.ONE_RACK_TIME_US, 128 * DS_BYTES_PER_TOKEN * 71 / 72 / NIC * 1e6, "scale-out"),
+    (checks.A2A_BYTES_PER_TOKEN, DS_TOP_K * DS_HIDDEN * 1, "dispatch only"),
+    (checks.A2A_BYTES_PER_TOKEN, DS_V3_WIRE_BYTES * 9 / 8, "shared expert"),
+    (checks.A2A_BYTES_PER_TOKEN, DS_BYTES_PER_TOKEN, "FP8"),
+    (checks.A2A_BYTES_PER_TOKEN, 2 * DS_TOP_K * DS_HIDDEN * 1, "BF16"),
+    (checks.TWO_RACK_TIME_US, 128 * DS_V3_WIRE_BYTES * 143 / 144 / NIC * 1e6, "other"),
+    (checks.TWO_RACK_TIME_US, 128 * DS_V3_WIRE_BYTES * (71 / 144 / NVL72_NVLINK + 0.5 / NIC) * 1e6, "same time"),
+    (checks.TWO_RACK_TIME_US, 128 * DS_V3_WIRE_BYTES * 0.5 / NIC, "microseconds"),
+    (checks.TWO_RACK_TIME_US, 128 * DS_BYTES_PER_TOKEN * 0.5 / NIC * 1e6, "all-bf16"),
+    (checks.ONE_RACK_TIME_US, 128 * DS_V3_WIRE_BYTES * 71 / 72 / NIC * 1e6, "scale-out"),
     (checks.NVL72_LINK_RATIO, 130e12 / 72 / (400e9 / 8), "both directions"),
     (checks.NVL72_LINK_RATIO, 130e12 / 72 / 2 / 400e9, "bits"),
     (checks.NVL72_LINK_RATIO, (400e9 / 8) / (130e12 / 72 / 2), "divided scale-out by NVLink"),
@@ -264,7 +268,8 @@ def test_exercise_variables_are_unique_in_the_course():
 def test_view_agrees_with_the_model():
     """The plotted values at EP = D and 2D are the model's, and the step is their ratio."""
     fabric = moe.fabric_of(chips.H100_SXM)
-    view = moe_view(fabric=fabric, tokens_per_chip=256, hidden_size=DS_HIDDEN, experts_per_token=DS_TOP_K)
+    view = moe_view(fabric=fabric, tokens_per_chip=256, hidden_size=DS_HIDDEN, experts_per_token=DS_TOP_K,
+                    wire_format="bf16")
     sent = 256 * DS_BYTES_PER_TOKEN
     assert view.one_domain_us == pytest.approx(sent * 7 / 8 / H100_NVLINK * 1e6)
     assert view.two_domains_us == pytest.approx(sent / 2 / NIC * 1e6)
@@ -286,7 +291,7 @@ def test_token_slider_scales_the_layer_panel_and_leaves_per_token_alone():
     assert np.allclose(np.array(artists.token_line.get_ydata()), per_token_before, equal_nan=True)
     assert explorer.view.token_ylim == moe_view(fabric=moe.fabric_of(chips.H100_SXM), tokens_per_chip=1,
                                                 hidden_size=DS_HIDDEN, experts_per_token=DS_TOP_K,
-                                                others=tuple(f for k, f in moe.switched_fabrics().items()
+                                                others=tuple(f for k, f in fabrics().items()
                                                              if k != "h100")).token_ylim
 
 

@@ -5,27 +5,37 @@ from __future__ import annotations
 from course.exercise import HINT_UNIT_1000, ChoiceExercise, Exercise, Mistake, off_by
 from course.models import moe
 from course.presets import chips, llms
-from course.units import BYTES_BF16
+from course.units import BYTES_BF16, BYTES_FP8
+from course.variants import Family
 
 HINT_MICROSECONDS = "Give the time in microseconds: 1 s is 1,000,000 µs."
 HINT_PER_TOKEN = ("That is the time for a single token: every GPU routes all of its tokens through the layer, "
                   "so multiply by the tokens per GPU.")
-HINT_HALF_TRAFFIC = ("Exactly half: count the dispatch *and* the combine (the expert outputs come back), at 2 bytes "
-                     "per bf16 value, and use one GPU's bandwidth in one direction.")
-HINT_DOUBLE_TRAFFIC = ("Exactly twice: count the dispatch and the combine once each, at 2 bytes per bf16 value, and "
-                       "check which share of the experts sits outside the rack.")
+HINT_HALF_TRAFFIC = ("Exactly half: count the dispatch *and* the combine (the expert outputs come back), and use one "
+                     "GPU's bandwidth in one direction.")
+HINT_DOUBLE_TRAFFIC = ("Exactly twice: count the dispatch and the combine once each, and check which share of the "
+                       "experts sits outside the rack.")
+HINT_ALL_BF16 = ("That is the all-bf16 figure: DeepSeek-V3 dispatches in FP8 (1 byte per value) and only the combine "
+                 "comes back in BF16 (2 bytes per value).")
+HINT_ALL_FP8 = "The combine comes back in BF16, 2 bytes per value; only the dispatch travels in FP8."
 
 DEEPSEEK = llms.DEEPSEEK_V3
 NVL72 = chips.GB200_NVL72_GPU
 
+V3_BYTES_PER_TOKEN = moe.dispatch_combine_bytes_per_token(DEEPSEEK.hidden_size, DEEPSEEK.experts_per_token,
+                                                        dispatch_bytes_per_value=BYTES_FP8,
+                                                        combine_bytes_per_value=BYTES_BF16)
+"""DeepSeek-V3's all-to-all per token per MoE layer: FP8 dispatch + BF16 combine (DeepEP), no scales [bytes]."""
+
 RACK_EXERCISE = dict(fabric=moe.fabric_of(NVL72), tokens_per_chip=128, hidden_size=DEEPSEEK.hidden_size,
-                     experts_per_token=DEEPSEEK.experts_per_token, bytes_per_value=BYTES_BF16)
-"""Scenario of exercises 2 and 3: DeepSeek-V3's shape in bf16, 128 tokens per GPU, GB200 NVL72 racks."""
+                     experts_per_token=DEEPSEEK.experts_per_token, bytes_per_token=V3_BYTES_PER_TOKEN)
+"""Scenario of exercises 2 and 3: DeepSeek-V3's shape and wire format, 128 tokens per GPU, GB200 NVL72 racks."""
 
 
-def _bytes_per_token(include_combine: bool = True, bytes_per_value: float = BYTES_BF16,
+def _bytes_per_token(*, dispatch: float = BYTES_FP8, combine: float = BYTES_BF16, include_combine: bool = True,
                      experts: int = DEEPSEEK.experts_per_token) -> float:
-    return moe.all_to_all_bytes_per_token(DEEPSEEK.hidden_size, experts, bytes_per_value, include_combine)
+    return moe.dispatch_combine_bytes_per_token(DEEPSEEK.hidden_size, experts, dispatch_bytes_per_value=dispatch,
+                                                combine_bytes_per_value=combine if include_combine else 0.0)
 
 
 A2A_BYTES_PER_TOKEN = Exercise(
@@ -33,11 +43,11 @@ A2A_BYTES_PER_TOKEN = Exercise(
     unit="bytes per token per MoE layer",
     expected=_bytes_per_token,
     mistakes=(
+        Mistake(lambda e: _bytes_per_token(dispatch=BYTES_BF16), HINT_ALL_BF16),
+        Mistake(lambda e: _bytes_per_token(combine=BYTES_FP8), HINT_ALL_FP8),
         Mistake(lambda e: _bytes_per_token(include_combine=False),
                 "You counted the dispatch only: each expert's output travels back to the token's GPU (the "
-                "combine), the same number of bytes again."),
-        Mistake(lambda e: _bytes_per_token(bytes_per_value=4),
-                "That is 4 bytes per value: the activations travel in bf16, 2 bytes each."),
+                "combine), in BF16."),
         Mistake(lambda e: _bytes_per_token(experts=DEEPSEEK.experts_per_token + DEEPSEEK.shared_experts),
                 "The shared expert runs on every GPU, next to the token: it sends nothing. Count the routed "
                 "experts only."),
@@ -47,18 +57,20 @@ A2A_BYTES_PER_TOKEN = Exercise(
         Mistake(lambda e: _bytes_per_token(experts=DEEPSEEK.routed_experts),
                 "Only the experts the router picks receive the token, not all the routed experts."),
         Mistake(lambda e: e * 8, "That is in bits: the question asks for bytes."),
+        *off_by(2.0, "You are off by exactly a factor of 2: count each direction once, the dispatch out and the "
+                     "combine back, each in its own format."),
         *off_by(1000.0, HINT_UNIT_1000),
     ),
     magnitude=(1, 1e11),
 )
-"""DeepSeek-V3: bytes one token sends per MoE layer, dispatch + combine, bf16 [bytes]."""
+"""DeepSeek-V3: bytes one token sends per MoE layer, FP8 dispatch + BF16 combine [bytes]."""
 
 
 def _rack_time_us(ep_degree: int, **overrides) -> float:
     scenario = {**RACK_EXERCISE, **overrides}
     time = moe.all_to_all_time(scenario["tokens_per_chip"], ep_degree, scenario["fabric"],
                                hidden_size=scenario["hidden_size"], experts_per_token=scenario["experts_per_token"],
-                               bytes_per_value=scenario["bytes_per_value"])
+                               bytes_per_token=scenario["bytes_per_token"])
     return float(time.total_s) * 1e6
 
 
@@ -70,7 +82,7 @@ def _two_rack_parts_us() -> tuple[float, float]:
     scenario = RACK_EXERCISE
     time = moe.all_to_all_time(scenario["tokens_per_chip"], 2 * scenario["fabric"].domain_size, scenario["fabric"],
                                hidden_size=scenario["hidden_size"], experts_per_token=scenario["experts_per_token"],
-                               bytes_per_value=scenario["bytes_per_value"])
+                               bytes_per_token=scenario["bytes_per_token"])
     return float(time.scale_up_s) * 1e6, float(time.scale_out_s) * 1e6
 
 
@@ -82,7 +94,7 @@ def _all_remote_over(bandwidth: float) -> float:
     """Time if every remote destination of EP144 went over one network of ``bandwidth`` [µs]."""
     scenario = RACK_EXERCISE
     degree = 2 * scenario["fabric"].domain_size
-    sent = scenario["tokens_per_chip"] * _bytes_per_token()
+    sent = scenario["tokens_per_chip"] * scenario["bytes_per_token"]
     return sent * (degree - 1) / degree / bandwidth * 1e6
 
 
@@ -96,8 +108,8 @@ ONE_RACK_TIME_US = Exercise(
                 "NVLink."),
         Mistake(lambda e: e / RACK_EXERCISE["tokens_per_chip"], HINT_PER_TOKEN),
         Mistake(lambda e: e / 2, HINT_HALF_TRAFFIC),
-        Mistake(lambda e: e * 2, "Exactly twice: count the dispatch and the combine once each, at 2 bytes per "
-                                 "bf16 value."),
+        Mistake(lambda e: e * 2, "Exactly twice: count the dispatch and the combine once each."),
+        Mistake(lambda e: e * _bytes_per_token(dispatch=BYTES_BF16) / V3_BYTES_PER_TOKEN, HINT_ALL_BF16),
         Mistake(lambda e: e / 1e6, HINT_MICROSECONDS),
         *off_by(1000.0, HINT_UNIT_1000),
     ),
@@ -122,6 +134,7 @@ TWO_RACK_TIME_US = Exercise(
         Mistake(lambda e: e / RACK_EXERCISE["tokens_per_chip"], HINT_PER_TOKEN),
         Mistake(lambda e: e / 2, HINT_HALF_TRAFFIC),
         Mistake(lambda e: e * 2, HINT_DOUBLE_TRAFFIC),
+        Mistake(lambda e: e * _bytes_per_token(dispatch=BYTES_BF16) / V3_BYTES_PER_TOKEN, HINT_ALL_BF16),
         Mistake(lambda e: e / 1e6, HINT_MICROSECONDS),
         *off_by(1000.0, HINT_UNIT_1000),
     ),
@@ -195,12 +208,10 @@ DEEPSEEK_CROSSING_SLOWDOWN = Exercise(
 RATIO_GAP = ChoiceExercise(
     variable="ratio_gap",
     options={
-        "a": "DeepSeek's InfiniBand gives each GPU more than 50 GB/s, which narrows the gap.",
-        "b": "The H100's 450 GB/s already counts both directions, so the datasheet ratio is really half of 9x.",
-        "c": "DeepSeek serve on H800s, an export version of the H100 with a cut-down NVLink, and quote the "
-             "bandwidth they get; the InfiniBand side is the same 50 GB/s per GPU, so only the NVLink side "
-             "shrank.",
-        "d": "DeepSeek send activations in fp8, which halves the NVLink traffic and so the ratio.",
+        "a": "Their InfiniBand gives each GPU more than 50 GB/s, which narrows the gap.",
+        "b": "The H100's 450 GB/s counts both directions, so 9x is really about 4.5x.",
+        "c": "H800s are export H100s with cut-down NVLink; their InfiniBand is the same.",
+        "d": "They send activations in fp8, which halves the NVLink traffic and the ratio.",
     },
     correct="c",
     hints={
@@ -211,12 +222,194 @@ RATIO_GAP = ChoiceExercise(
 )
 """Why DeepSeek's NVLink / InfiniBand ratio (3.2x) is far below the H100 datasheet's 9x."""
 
+
+# --------------------------------------------------------------------------------------------------
+# Exercise 7: node-limited routing (DeepSeek-V3 sends a token to at most 4 nodes)
+# --------------------------------------------------------------------------------------------------
+
+NODE_LIMIT_EXERCISE = dict(ep_degree=moe.DEEPSEEK_DECODE_EP, domain_size=moe.DEEPSEEK_H800.domain_size,
+                           max_nodes=moe.DEEPSEEK_V3_MAX_NODES, experts_per_token=DEEPSEEK.experts_per_token)
+"""Exercise 7: EP144 over 8-GPU nodes, at most 4 nodes per token, 8 routed experts."""
+
+
+def _node_limited_share(max_nodes: int = NODE_LIMIT_EXERCISE["max_nodes"], remote_only: bool = True) -> float:
+    scenario = NODE_LIMIT_EXERCISE
+    nodes = scenario["ep_degree"] // scenario["domain_size"]
+    share = moe.max_remote_node_share(max_nodes, scenario["experts_per_token"], nodes)
+    return share if remote_only else share * nodes / (nodes - 1)
+
+
+def _unlimited_share() -> float:
+    return float(moe.traffic_shares(NODE_LIMIT_EXERCISE["ep_degree"], NODE_LIMIT_EXERCISE["domain_size"]).scale_out)
+
+
+IB_SHARE_NODE_LIMITED = Exercise(
+    variable="ib_share_node_limited",
+    unit="fraction of a token's expert copies (0 to 1)",
+    expected=_node_limited_share,
+    rel_tol=0.01,
+    mistakes=(
+        Mistake(lambda e: _unlimited_share(),
+                "That is the share without node limits, one InfiniBand copy per remote expert. With node-limited "
+                "routing a token crosses InfiniBand once per remote node and NVLink forwards it from there."),
+        Mistake(lambda e: _node_limited_share(remote_only=False),
+                "One of the token's nodes may be its own, reached without InfiniBand: a chosen node is remote "
+                "with probability (N - 1)/N."),
+        Mistake(lambda e: 1 - e, "That is the share that does *not* cross InfiniBand; the question asks for the "
+                                 "share that does."),
+        Mistake(lambda e: e * 100, "Give a fraction between 0 and 1, not a percentage."),
+        Mistake(lambda e: e * NODE_LIMIT_EXERCISE["experts_per_token"],
+                "That is InfiniBand copies per token; divide by the token's expert copies for the share."),
+    ),
+    magnitude=(1e-4, 1e3),
+)
+"""Upper bound of the InfiniBand share of a token's dispatch at EP144 with routing limited to 4 nodes [fraction]."""
+
+
+# --------------------------------------------------------------------------------------------------
+# Exercise 8: find the error in an argument about the 800 Gb/s generation
+# --------------------------------------------------------------------------------------------------
+
+GB300_ARGUMENT = ChoiceExercise(
+    variable="gb300_argument",
+    options={
+        "a": "GB300 also doubles NVLink per GPU, so the ratio stays near 18x.",
+        "b": "Half the copies still cross a NIC 9x slower: about 4.6x, not 1x.",
+        "c": "The 800 Gb/s counts both directions, so each GPU still gets 50 GB/s.",
+        "d": "Two racks hold twice the experts, so each token needs twice the copies.",
+    },
+    correct="b",
+    hints={
+        "a": "GB300 NVL72 keeps NVLink 5, 900 GB/s each way per GPU, as on GB200: only the NIC doubled.",
+        "c": "800 Gb/s is the NIC's rate each way, 100 GB/s: twice the 400 Gb/s NIC's 50 GB/s.",
+        "d": "A token sends one copy per chosen expert, k of them, however many experts the racks hold.",
+    },
+)
+"""A colleague: "GB300's 800 Gb/s NICs make two racks as fast as one for the MoE all-to-all." What is wrong?"""
+
+
+# --------------------------------------------------------------------------------------------------
+# Families (issue 12): the same skills on the learner's own numbers
+# --------------------------------------------------------------------------------------------------
+
+FORMATS = {"FP8": BYTES_FP8, "BF16": BYTES_BF16}
+"""Activation formats a family may draw, with their bytes per value [bytes]."""
+
+
+def _draw_bytes(rng) -> dict:
+    dispatch = rng.choice(sorted(FORMATS))
+    return {"hidden_size": rng.choice([4096, 5120, 6144, 7168, 8192]), "experts_per_token": rng.choice([2, 4, 6, 8]),
+            "dispatch": dispatch, "dispatch_bytes": FORMATS[dispatch],
+            "dispatch_unit": "byte" if FORMATS[dispatch] == 1 else "bytes", "combine": "BF16",
+            "combine_bytes": FORMATS["BF16"]}
+
+
+def _family_bytes(params, *, dispatch=None, combine=None, experts=None) -> float:
+    return moe.dispatch_combine_bytes_per_token(
+        params["hidden_size"], params["experts_per_token"] if experts is None else experts,
+        dispatch_bytes_per_value=params["dispatch_bytes"] if dispatch is None else dispatch,
+        combine_bytes_per_value=params["combine_bytes"] if combine is None else combine)
+
+
+def _bytes_mistakes(params) -> tuple[Mistake, ...]:
+    return (
+        Mistake(lambda e: _family_bytes(params, combine=0.0),
+                "You counted the dispatch only: each expert's output comes back to the token's GPU (the combine)."),
+        Mistake(lambda e: _family_bytes(params, dispatch=params["combine_bytes"]),
+                "Use each direction's own format: the dispatch and the combine need not use the same bytes per "
+                "value."),
+        Mistake(lambda e: _family_bytes(params, experts=1),
+                "Each chosen expert needs its own copy of the hidden vector: multiply by the experts per token."),
+        Mistake(lambda e: e * 8, "That is in bits: the question asks for bytes."),
+        *off_by(1000.0, HINT_UNIT_1000),
+    )
+
+
+MY_A2A_BYTES = Family(
+    key="02-a2a-bytes",
+    variable="my_a2a_bytes_per_token",
+    unit="bytes per token per MoE layer",
+    draw=_draw_bytes,
+    statement=("An MoE model with hidden size **{hidden_size:,}** sends each token to **{experts_per_token}** routed "
+               "experts. It dispatches in **{dispatch}** ({dispatch_bytes} {dispatch_unit} per value) and combines in "
+               "**{combine}** ({combine_bytes} bytes per value). How many bytes does one token move in one MoE "
+               "layer, dispatch plus combine? Set `my_a2a_bytes_per_token` (bytes)."),
+    answer=lambda params: _family_bytes(params),
+    mistakes=_bytes_mistakes,
+    magnitude=(1, 1e11),
+)
+"""Exercise 1b: bytes per token per MoE layer for the learner's own width, experts and formats [bytes]."""
+
+
+def family_fabrics() -> dict[str, moe.Fabric]:
+    """Fabrics the layer-time family draws from, by key: the switched NVLink presets, DeepSeek's H800 and GB300."""
+    return {**moe.switched_fabrics(), "gb300": moe.GB300_NVL72}
+
+
+def _draw_layer(rng) -> dict:
+    key = rng.choice(sorted(family_fabrics()))
+    fabric = family_fabrics()[key]
+    domains = rng.choice([1, 2])
+    return {"fabric": key, "name": fabric.name, "domain_size": fabric.domain_size,
+            "nvlink_gb_s": round(fabric.scale_up_bandwidth / 1e9, 1),
+            "scale_out_gb_s": round(fabric.scale_out_bandwidth / 1e9, 1),
+            "domains": domains, "domains_text": "one NVLink domain" if domains == 1 else "two NVLink domains",
+            "ep_degree": domains * fabric.domain_size,
+            "tokens_per_chip": rng.choice([64, 128, 256, 512]), "bytes_per_token": int(V3_BYTES_PER_TOKEN)}
+
+
+def _layer_parts_us(params) -> tuple[float, float]:
+    time = moe.all_to_all_time(params["tokens_per_chip"], params["ep_degree"], family_fabrics()[params["fabric"]],
+                               hidden_size=DEEPSEEK.hidden_size, experts_per_token=DEEPSEEK.experts_per_token,
+                               bytes_per_token=params["bytes_per_token"])
+    return float(time.scale_up_s) * 1e6, float(time.scale_out_s) * 1e6
+
+
+def _layer_mistakes(params) -> tuple[Mistake, ...]:
+    fabric = family_fabrics()[params["fabric"]]
+    sent = params["tokens_per_chip"] * params["bytes_per_token"]
+    remote = (params["ep_degree"] - 1) / params["ep_degree"]
+    return (
+        Mistake(lambda e: sum(_layer_parts_us(params)),
+                "The NVLink and scale-out transfers run at the same time: the layer waits for the longer one, not "
+                "for their sum."),
+        Mistake(lambda e: sent * remote / fabric.scale_out_bandwidth * 1e6,
+                "Only the experts in *other* domains are reached over scale-out; those in the token's own domain "
+                "still go over NVLink."),
+        Mistake(lambda e: sent / fabric.scale_up_bandwidth * 1e6 if params["domains"] == 1 else e,
+                "One expert copy in G stays on the token's own GPU and needs no transfer."),
+        Mistake(lambda e: e / params["tokens_per_chip"], HINT_PER_TOKEN),
+        Mistake(lambda e: e / 1e6, HINT_MICROSECONDS),
+        *off_by(1000.0, HINT_UNIT_1000),
+    )
+
+
+MY_LAYER_TIME_US = Family(
+    key="02-layer-time",
+    variable="my_layer_time_us",
+    unit="microseconds",
+    draw=_draw_layer,
+    statement=("Your fabric: **{name}**, {domain_size} GPUs per NVLink domain, NVLink **{nvlink_gb_s:g} GB/s** and "
+               "scale-out **{scale_out_gb_s:g} GB/s** per GPU, each way. DeepSeek-V3's experts are spread over "
+               "**{domains_text}** (EP{ep_degree}), each GPU routes **{tokens_per_chip}** tokens, and each token "
+               "moves {bytes_per_token:,} bytes per MoE layer (exercise 1). How long does one MoE layer's "
+               "all-to-all take? Set `my_layer_time_us` (microseconds)."),
+    answer=lambda params: max(_layer_parts_us(params)),
+    mistakes=_layer_mistakes,
+    magnitude=(1e-9, 1e12),
+)
+"""Exercise 2b: one MoE layer's all-to-all on the learner's own fabric, EP degree and tokens per GPU [µs]."""
+
 EXERCISES = (
     A2A_BYTES_PER_TOKEN,
+    MY_A2A_BYTES,
     ONE_RACK_TIME_US,
+    MY_LAYER_TIME_US,
     TWO_RACK_TIME_US,
     NVL72_LINK_RATIO,
     DEEPSEEK_CROSSING_SLOWDOWN,
     RATIO_GAP,
+    IB_SHARE_NODE_LIMITED,
+    GB300_ARGUMENT,
 )
 """Every exercise of the segment, in notebook order."""

@@ -9,7 +9,7 @@ import ipywidgets as widgets
 from course.models import moe
 from course.presets import llms
 from course.segments.moe import plot
-from course.segments.moe.view import MoeView, view
+from course.segments.moe.view import MoeView, fabrics, view
 from course.widgets.explorer import Explorer, Scene, explorer_factory
 
 
@@ -32,8 +32,10 @@ def moe_explorer(llm: llms.LLM = llms.DEEPSEEK_V3) -> Explorer:
     """Chip dropdown and sliders for tokens per GPU, experts per token and hidden size, redrawing
     all-to-all time against expert-parallel degree."""
     controls = {
-        "fabric": widgets.Dropdown(options=[(f.name, key) for key, f in moe.switched_fabrics().items()],
+        "fabric": widgets.Dropdown(options=[(f.name, key) for key, f in fabrics().items()],
                                    value="h100", description="chip"),
+        "wire_format": widgets.Dropdown(options=[("fp8 out, bf16 back (V3)", "fp8-bf16"), ("bf16 both ways", "bf16")],
+                                        value="fp8-bf16", description="activations"),
         "tokens_per_chip": widgets.FloatLogSlider(value=256, base=2, min=0, max=12, step=0.5,
                                                   description="tokens/GPU", readout_format=".0f"),
         "experts_per_token": widgets.IntSlider(value=llm.experts_per_token, min=1, max=16,
@@ -43,7 +45,7 @@ def moe_explorer(llm: llms.LLM = llms.DEEPSEEK_V3) -> Explorer:
     }
     scene = Scene(layout=plot.LAYOUT, view=functools.partial(view, llm=llm), draw=plot.draw, update=plot.update,
                   readout=readout)
-    return Explorer(controls, scene, title=f"MoE all-to-all explorer ({llm.name} shape, bf16)",
+    return Explorer(controls, scene, title=f"MoE all-to-all explorer ({llm.name} shape)",
                     main="tokens_per_chip")
 
 

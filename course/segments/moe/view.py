@@ -10,10 +10,18 @@ import numpy as np
 from course.models import moe
 from course.plots.common import log_limits
 from course.presets import llms
-from course.units import BYTES_BF16
+from course.units import BYTES_BF16, BYTES_FP8
 
 MAX_CHIPS = 576
 """Largest expert-parallel degree drawn: eight 72-GPU racks [chips]."""
+
+WIRE_FORMATS = {"fp8-bf16": (BYTES_FP8, BYTES_BF16), "bf16": (BYTES_BF16, BYTES_BF16)}
+"""Bytes per value of the dispatch and of the combine [bytes]: DeepSeek-V3's (DeepEP) and all-bf16."""
+
+
+def fabrics() -> dict[str, moe.Fabric]:
+    """Fabrics the explorer offers, by key: the NVLink presets, DeepSeek's H800 and the 800 Gb/s GB300 NVL72."""
+    return {**moe.switched_fabrics(), "gb300": moe.GB300_NVL72}
 
 
 
@@ -32,7 +40,7 @@ class MoeView:
         tokens_per_chip: tokens each GPU sends per layer [tokens]; layers: MoE layers of the model [count].
         model_name: the model whose layer count the readout uses.
         x_max: right end of both x axes [chips]; layer_ylim [µs], token_ylim [ns]: y limits, whole decades
-            (log axes: they move only when a curve crosses a decade).
+            holding every fabric's curves (log axes: they move only when a curve crosses a decade).
     """
 
     name: str
@@ -68,7 +76,7 @@ class MoeView:
 
 
 def moe_view(*, fabric: moe.Fabric, tokens_per_chip: float, hidden_size: int, experts_per_token: int,
-             others: tuple[moe.Fabric, ...] = (), bytes_per_value: float = BYTES_BF16, max_chips: int = MAX_CHIPS,
+             others: tuple[moe.Fabric, ...] = (), wire_format: str = "fp8-bf16", max_chips: int = MAX_CHIPS,
              llm: llms.LLM = llms.DEEPSEEK_V3) -> MoeView:
     """The segment 2 figure's numbers (pure).
 
@@ -77,10 +85,15 @@ def moe_view(*, fabric: moe.Fabric, tokens_per_chip: float, hidden_size: int, ex
         tokens_per_chip: tokens each GPU sends per layer [tokens].
         hidden_size: model width [values]; experts_per_token: routed experts per token [count].
         others: fabrics drawn faintly in the per-token panel for comparison.
-        bytes_per_value: bytes per activation value [bytes]; max_chips: largest EP degree drawn [chips].
+        wire_format: a key of ``WIRE_FORMATS`` (dispatch and combine formats); max_chips: largest EP degree
+            drawn [chips].
         llm: the model whose MoE layer count the readout multiplies by.
     """
-    shape = dict(hidden_size=hidden_size, experts_per_token=experts_per_token, bytes_per_value=bytes_per_value)
+    dispatch, combine = WIRE_FORMATS[wire_format]
+    bytes_per_token = moe.dispatch_combine_bytes_per_token(hidden_size, experts_per_token,
+                                                           dispatch_bytes_per_value=dispatch,
+                                                           combine_bytes_per_value=combine)
+    shape = dict(hidden_size=hidden_size, experts_per_token=experts_per_token, bytes_per_token=bytes_per_token)
     ep = moe.ep_degrees(fabric.domain_size, max_chips)
     sweep = moe.all_to_all_time(tokens_per_chip, ep, fabric, **shape)
     domain = fabric.domain_size
@@ -108,14 +121,18 @@ def moe_view(*, fabric: moe.Fabric, tokens_per_chip: float, hidden_size: int, ex
         layers=moe.moe_layers(llm),
         model_name=llm.name,
         x_max=float(max([ep.max(), *(line[1].max() for line in other_lines)])),
-        layer_ylim=log_limits(sweep.scale_up_s * 1e6, sweep.scale_out_s * 1e6, total_us, pad=1.2),
+        layer_ylim=log_limits(*(moe.all_to_all_time(tokens_per_chip, moe.ep_degrees(f.domain_size, max_chips), f,
+                                                    **shape).total_s * 1e6 for f in (fabric, *others)),
+                              sweep.scale_up_s * 1e6, sweep.scale_out_s * 1e6, pad=1.2),
         token_ylim=log_limits(per_token_ns, *(line[2] for line in other_lines), pad=1.2),
     )
 
 
 def view(values: Mapping[str, object], llm: llms.LLM = llms.DEEPSEEK_V3) -> MoeView:
-    """The view for the explorer's control values (keys: fabric, tokens_per_chip, experts_per_token, hidden_size)."""
-    fabrics = moe.switched_fabrics()
-    return moe_view(fabric=fabrics[values["fabric"]], tokens_per_chip=values["tokens_per_chip"],
+    """The view for the explorer's control values (keys: fabric, wire_format, tokens_per_chip, experts_per_token,
+    hidden_size)."""
+    offered = fabrics()
+    return moe_view(fabric=offered[values["fabric"]], tokens_per_chip=values["tokens_per_chip"],
                     hidden_size=values["hidden_size"], experts_per_token=values["experts_per_token"],
-                    others=tuple(f for key, f in fabrics.items() if key != values["fabric"]), llm=llm)
+                    others=tuple(f for key, f in offered.items() if key != values["fabric"]),
+                    wire_format=values.get("wire_format", "fp8-bf16"), llm=llm)
