@@ -1,4 +1,5 @@
-"""Segment 1 explorer: batch size, sparsity, context, price and chip against latency and cost."""
+"""Segment 1 explorer: batch size, sparsity, context, price, chip, precision, step model, expert reads and chip
+count against latency and cost, with the largest batch that fits in HBM."""
 
 from __future__ import annotations
 
@@ -13,22 +14,39 @@ from course.segments.batch_size.view import BatchSizeView, view
 from course.widgets.explorer import Explorer, Scene, explorer_factory
 
 
+STEP_FORMULAS = {"overlap": "step = max(compute, weights + KV)", "additive": "step = KV + max(compute, weights)"}
+"""The readout's words for each step model."""
+
+
 def readout(view: BatchSizeView) -> str:
-    """HTML under the figure: the selected batch's step, throughput, cost, critical batch and drain time."""
+    """HTML under the figure: step, throughput, cost, critical batch, the HBM limit and the drain time."""
     bound = "compute-bound" if view.compute_bound else "memory-bound"
     critical = (f"{view.critical_batch:,.0f}" if np.isfinite(view.critical_batch)
                 else "never (KV reads outgrow compute)")
+    if view.max_batch < 1:
+        fits = "<b>the weights alone do not fit</b>"
+    elif np.isfinite(view.critical_batch) and not view.critical_fits:
+        fits = (f"<b>critical batch out of reach</b>: HBM holds at most {view.max_batch:,.0f} sequences, "
+                "so every batch that fits is memory-bound")
+    else:
+        fits = f"HBM holds at most {view.max_batch:,.0f} sequences"
+    overflow = " <b>(this batch does not fit in HBM)</b>" if view.current_batch > view.max_batch else ""
+    reads = ("expected expert reads: weights read "
+             f"{view.weights_ms[0]:.2f} ms at batch 1 (active parameters) to {view.weights_ms[-1]:.2f} ms"
+             if view.expert_reads == "expected" else "every step reads the whole model")
     return (
-        f"{view.n_chips} × {view.chip_name}: step <b>{view.current_step_ms:.2f} ms</b> ({bound}), "
+        f"{view.n_chips} × {view.chip_name}, {view.precision_name}, {STEP_FORMULAS[view.step_model]}: "
+        f"step <b>{view.current_step_ms:.2f} ms</b> ({bound}){overflow}, "
         f"{view.tokens_per_s:,.0f} tokens/s, MFU {view.mfu:.0%}, "
-        f"<b>${view.current_cost:.3f}</b> per million tokens · critical batch {critical} · "
-        f"HBM drain time {view.drain_ms:.1f} ms"
+        f"<b>${view.current_cost:.3f}</b> per million tokens · critical batch {critical} · {fits} · "
+        f"{reads} · HBM drain time {view.drain_ms:.1f} ms"
     )
 
 
 @explorer_factory
 def batch_size_explorer(llm: llms.LLM = llms.DEEPSEEK_V3) -> Explorer:
-    """Sliders for batch, sparsity, context, price and chip redrawing latency and cost vs batch."""
+    """Sliders and menus for batch, sparsity, context, price, chip, precision, step model, expert reads and chip
+    count, redrawing latency and cost vs batch."""
     controls = {
         "batch": widgets.FloatLogSlider(value=256, base=2, min=0, max=14, step=0.25, description="batch",
                                         readout_format=".0f", continuous_update=True),
@@ -40,6 +58,18 @@ def batch_size_explorer(llm: llms.LLM = llms.DEEPSEEK_V3) -> Explorer:
                                      description="$/chip-hour"),
         "chip": widgets.Dropdown(options=[(c.name, key) for key, c in chips.roofline_chips().items()],
                                  value="h100", description="chip"),
+        "precision": widgets.Dropdown(options=[("fp8 weights, fp8 compute", "fp8"),
+                                               ("bf16 weights, bf16 compute", "bf16"),
+                                               ("8-bit weights, bf16 compute", "w8-bf16")],
+                                      value="fp8", description="precision"),
+        "step_model": widgets.Dropdown(options=[("overlap: max(compute, weights + KV)", "overlap"),
+                                                ("additive: KV + max(compute, weights)", "additive")],
+                                       value="overlap", description="step model"),
+        "expert_reads": widgets.Dropdown(options=[("full model every step", "full"),
+                                                  ("expected (experts touched)", "expected")],
+                                         value="full", description="expert reads"),
+        "chips": widgets.Dropdown(options=[("fewest for the weights", 1), ("2 × that", 2), ("4 × that", 4)],
+                                  value=1, description="chips"),
     }
     scene = Scene(layout=plot.LAYOUT, view=functools.partial(view, llm=llm), draw=plot.draw, update=plot.update,
                   readout=readout)

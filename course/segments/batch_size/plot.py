@@ -1,7 +1,8 @@
 """Segment 1 plot: step latency and cost per million tokens against batch size.
 
 The step time is a wide grey band under the compute and memory lines, so the memory line stays
-visible where the step follows it; the legend sits below both panels, clear of the curves.
+visible where the step follows it; the legend sits below both panels, clear of the curves. A dotted
+line marks the critical batch and a dash-dot line the largest batch whose KV caches fit in HBM.
 """
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ from course.plots.common import FigureLayout, PlotArtists, plain_log_axes
 from course.segments.batch_size.view import BatchSizeView
 
 COLORS = {"compute": "#1f77b4", "memory": "#d62728", "step": "#9e9e9e", "cost": "#2ca02c", "marker": "#ff7f0e",
-          "critical": "#555555"}
+          "critical": "#555555",
+          "fits": "#8c564b"}
 
-LAYOUT = FigureLayout(width_in=9.0, height_in=3.9, bottom_in=0.95, top_in=0.3)
+LAYOUT = FigureLayout(width_in=9.0, height_in=4.2, bottom_in=1.25, top_in=0.3)
 """Two panels, with room below for the shared legend."""
 
 CURVE_ZORDER = 3
@@ -37,12 +39,14 @@ class BatchSizeArtists(PlotArtists):
     cost_line: Line2D
     cost_point: Line2D
     cost_critical: Line2D
+    latency_fits: Line2D
+    cost_fits: Line2D
     latency_ax: Axes
     cost_ax: Axes
 
     def moving(self) -> tuple[Artist, ...]:
-        return (self.step_line, self.compute_line, self.memory_line, self.latency_critical, self.latency_point,
-                self.cost_line, self.cost_critical, self.cost_point)
+        return (self.step_line, self.compute_line, self.memory_line, self.latency_critical, self.latency_fits,
+                self.latency_point, self.cost_line, self.cost_critical, self.cost_fits, self.cost_point)
 
 
 def draw(axes: list[Axes], view: BatchSizeView) -> BatchSizeArtists:
@@ -58,26 +62,29 @@ def draw(axes: list[Axes], view: BatchSizeView) -> BatchSizeArtists:
     cost_ax.set(ylabel="cost [USD per million tokens]", title="Cost per million output tokens")
     line = dict(zorder=CURVE_ZORDER)
     (step_line,) = latency_ax.plot([], [], color=COLORS["step"], lw=7, alpha=0.45, solid_capstyle="butt",
-                                   label="step = max(compute, memory)", **line)
+                                   label="step time (model in the readout)", **line)
     (compute_line,) = latency_ax.plot([], [], color=COLORS["compute"], lw=1.6, label="compute", **line)
     (memory_line,) = latency_ax.plot([], [], color=COLORS["memory"], lw=1.6, label="memory (weights + KV)", **line)
     latency_critical = latency_ax.axvline(1.0, color=COLORS["critical"], ls=":", lw=1.3, label="critical batch",
                                           **line)
+    latency_fits = latency_ax.axvline(1.0, color=COLORS["fits"], ls="-.", lw=1.3,
+                                      label="largest batch that fits in HBM", **line)
     (latency_point,) = latency_ax.plot([], [], "o", color=COLORS["marker"], ms=8, label="selected batch", **line)
     (cost_line,) = cost_ax.plot([], [], color=COLORS["cost"], lw=1.8, label="cost per token", **line)
     cost_critical = cost_ax.axvline(1.0, color=COLORS["critical"], ls=":", lw=1.3, **line)
+    cost_fits = cost_ax.axvline(1.0, color=COLORS["fits"], ls="-.", lw=1.3, **line)
     (cost_point,) = cost_ax.plot([], [], "o", color=COLORS["marker"], ms=8, **line)
-    handles = [compute_line, memory_line, step_line, latency_point, latency_critical, cost_line]
-    latency_ax.figure.legend(handles=handles, loc="lower center", ncols=len(handles), fontsize=8, frameon=False,
+    handles = [compute_line, memory_line, step_line, latency_point, latency_critical, latency_fits, cost_line]
+    latency_ax.figure.legend(handles=handles, loc="lower center", ncols=4, fontsize=8, frameon=False,
                              handlelength=1.6, columnspacing=1.2)
     artists = BatchSizeArtists(compute_line, memory_line, step_line, latency_point, latency_critical, cost_line,
-                               cost_point, cost_critical, latency_ax, cost_ax)
+                               cost_point, cost_critical, latency_fits, cost_fits, latency_ax, cost_ax)
     update(artists, view)
     return artists
 
 
 def update(artists: BatchSizeArtists, view: BatchSizeView) -> None:
-    """Move the curves, markers and critical-batch lines to ``view``; set the (stepped) y limits."""
+    """Move the curves, markers, critical-batch and fits lines to ``view``; set the (stepped) y limits."""
     artists.compute_line.set_data(view.batch, view.compute_ms)
     artists.memory_line.set_data(view.batch, view.memory_ms)
     artists.step_line.set_data(view.batch, view.step_ms)
@@ -88,5 +95,10 @@ def update(artists: BatchSizeArtists, view: BatchSizeView) -> None:
     for line in (artists.latency_critical, artists.cost_critical):
         line.set_xdata([view.critical_batch if reachable else 1.0] * 2)
         line.set_visible(reachable)
+    low, high = float(view.batch.min()), float(view.batch.max())
+    fits_shown = low <= view.max_batch <= high
+    for line in (artists.latency_fits, artists.cost_fits):
+        line.set_xdata([view.max_batch if fits_shown else 1.0] * 2)
+        line.set_visible(fits_shown)
     artists.latency_ax.set_ylim(*view.latency_ylim)
     artists.cost_ax.set_ylim(*view.cost_ylim)

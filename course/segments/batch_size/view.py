@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import lru_cache
 
 import numpy as np
 
-from course.models import kv_cache, roofline
+from course.models import expert_reads as moe_reads
+from course.models import kv_cache, memory, roofline
 from course.plots.common import log_limits
 from course.presets import chips, llms
 
 BATCH_GRID = np.logspace(0, 14, 120, base=2.0)
 """Batch sizes drawn, 1 to 16,384 [sequences]."""
+
+EXPERT_READS = ("full", "expected")
+"""Weight-read models: the whole model every step (the lecture), or the expected MoE read
+(``course.models.expert_reads``)."""
 
 
 @dataclass(frozen=True)
@@ -31,7 +37,8 @@ class BatchSizeView:
         compute_bound: whether the selected batch is compute-bound.
         tokens_per_s: output tokens per second of the group at the selected batch [tokens/s].
         mfu: model FLOPs utilisation there [fraction].
-        latency_ylim, cost_ylim: y limits of the two panels, whole decades [ms], [USD per million tokens].
+        latency_ylim, cost_ylim: y limits of the two panels, whole decades holding every roofline chip's
+            curves [ms], [USD per million tokens].
     """
 
     batch: np.ndarray
@@ -51,6 +58,12 @@ class BatchSizeView:
     mfu: float
     latency_ylim: tuple[float, float]
     cost_ylim: tuple[float, float]
+    weights_ms: np.ndarray
+    max_batch: float
+    critical_fits: bool
+    precision_name: str
+    step_model: str
+    expert_reads: str
 
     @property
     def layout_key(self) -> tuple:
@@ -63,12 +76,83 @@ class BatchSizeView:
         return ()
 
 
+def expected_params_read(batch, llm: llms.LLM, total_params: float):
+    """Expected parameters one step of ``batch`` tokens reads, for ``llm``'s routing at another total [count].
+
+    ``course.models.expert_reads.expected_params_read`` with ``llm`` resized to ``total_params``. Where the active share
+    is below the routed share k/E, that routing cannot produce it: every parameter is then taken as routed,
+    with k/E equal to the active share, so one token still reads exactly N_active.
+    """
+    if llm.routed_experts is None:
+        return np.full(np.shape(batch), total_params) if np.ndim(batch) else total_params
+    resized = replace(llm, total_params=total_params)
+    if moe_reads.always_on_params(resized) >= 0:
+        return moe_reads.expected_params_read(batch, resized)
+    share = llm.active_params / total_params
+    return total_params * moe_reads.touched_expert_fraction(batch, share * llm.routed_experts, llm.routed_experts)
+
+
+def chip_precision(chip: chips.Chip, name: str) -> roofline.Precision:
+    """The precision ``name`` (``roofline.PRECISIONS``) on ``chip``; fp8 becomes bf16 on a chip without fp8."""
+    if name == "fp8" and chip.dense_fp8_flops is None:
+        name = "bf16"
+    return roofline.precision_named(name)
+
+
+def _weights_read(batch, llm: llms.LLM, total: float, precision: roofline.Precision, expert_reads: str):
+    """Weight bytes one step reads [bytes]: None (the whole model) or the expected MoE read."""
+    if expert_reads not in EXPERT_READS:
+        raise ValueError(f"unknown expert_reads {expert_reads!r}; choose one of {', '.join(EXPERT_READS)}")
+    if expert_reads == "full":
+        return None
+    return expected_params_read(batch, llm, total) * precision.weight_bytes_per_param
+
+
+def _setup(chip: chips.Chip, precision: roofline.Precision, active_fraction: float, context_tokens: float,
+           llm: llms.LLM, chip_multiplier: int) -> tuple[int, dict]:
+    """(n_chips, model shape): the fewest chips (a power of two) holding the weights, times the multiplier."""
+    total = llm.active_params / active_fraction
+    n_chips = chip_multiplier * int(2 ** np.ceil(np.log2(roofline.chips_to_hold(
+        memory.weight_bytes(total, precision), chip))))
+    shape = dict(active_params=llm.active_params, total_params=total, context_tokens=context_tokens,
+                 kv_bytes_per_token=kv_cache.kv_bytes_per_token(llm), chip=chip, precision=precision)
+    return n_chips, shape
+
+
+def _sweep(chip: chips.Chip, precision: roofline.Precision, active_fraction: float, context_tokens: float,
+           llm: llms.LLM, step_model: str, expert_reads: str, chip_multiplier: int):
+    """(n_chips, model shape, decode steps over ``BATCH_GRID``)."""
+    n_chips, shape = _setup(chip, precision, active_fraction, context_tokens, llm, chip_multiplier)
+    reads = _weights_read(BATCH_GRID, llm, shape["total_params"], precision, expert_reads)
+    return n_chips, shape, roofline.decode_step(BATCH_GRID, n_chips=n_chips, step_model=step_model,
+                                                weight_bytes_read=reads, **shape)
+
+
+@lru_cache(maxsize=512)
+def chip_independent_limits(active_fraction: float, context_tokens: float, price_usd_per_chip_hour: float,
+                            llm: llms.LLM, precision_name: str = "fp8", step_model: str = "overlap",
+                            expert_reads: str = "full", chip_multiplier: int = 1,
+                            ) -> tuple[tuple[float, float], tuple[float, float]]:
+    """Latency [ms] and cost [USD per million tokens] limits holding the curves of every roofline chip, so
+    switching chips moves the curves, not the axes (whole decades)."""
+    latency, cost = [], []
+    for chip in chips.roofline_chips().values():
+        _, _, sweep = _sweep(chip, chip_precision(chip, precision_name), active_fraction, context_tokens, llm,
+                             step_model, expert_reads, chip_multiplier)
+        latency += [sweep.compute_s * 1e3, np.broadcast_to(sweep.memory_s, BATCH_GRID.shape) * 1e3,
+                    sweep.step_s * 1e3]
+        cost.append(roofline.cost_per_million_tokens(sweep, price_usd_per_chip_hour))
+    return log_limits(*latency), log_limits(*cost)
+
+
 def batch_size_view(*, batch: float, active_fraction: float, context_tokens: float, chip: chips.Chip,
-                    price_usd_per_chip_hour: float, llm: llms.LLM = llms.DEEPSEEK_V3) -> BatchSizeView:
+                    price_usd_per_chip_hour: float, llm: llms.LLM = llms.DEEPSEEK_V3,
+                    precision: roofline.Precision | None = None, step_model: str = "overlap",
+                    expert_reads: str = "full", chip_multiplier: int = 1) -> BatchSizeView:
     """The segment 1 figure's numbers (pure).
 
     The model keeps ``llm``'s active parameters and KV layout; its total is active / active_fraction.
-    The chip count is the fewest chips (a power of two) whose HBM holds the weights.
+    The chip count is the fewest chips (a power of two) whose HBM holds the weights, times ``chip_multiplier``.
 
     Args:
         batch: selected batch [sequences].
@@ -77,17 +161,29 @@ def batch_size_view(*, batch: float, active_fraction: float, context_tokens: flo
         chip: the accelerator.
         price_usd_per_chip_hour: rental price [USD per chip-hour].
         llm: the model shape.
+        precision: serving precision (default: fp8 where the chip has it, else bf16).
+        step_model: "overlap" (lecture) or "additive" (scaling-book), see ``roofline``.
+        expert_reads: "full" (the whole model every step) or "expected" (MoE experts touched at this batch).
+        chip_multiplier: chips beyond the fewest that hold the weights [factor].
     """
-    precision = roofline.serving_precision(chip)
-    total = llm.active_params / active_fraction
-    kv = kv_cache.kv_bytes_per_token(llm)
-    n_chips = int(2 ** np.ceil(np.log2(roofline.chips_to_hold(total * precision.weight_bytes_per_param, chip))))
-    shape = dict(active_params=llm.active_params, total_params=total, context_tokens=context_tokens,
-                 kv_bytes_per_token=kv, chip=chip, precision=precision)
-    sweep = roofline.decode_step(BATCH_GRID, n_chips=n_chips, **shape)
-    here = roofline.decode_step(batch, n_chips=n_chips, **shape)
-    compute_ms, memory_ms = sweep.compute_s * 1e3, sweep.memory_s * 1e3
+    precision = precision or roofline.serving_precision(chip)
+    n_chips, shape, sweep = _sweep(chip, precision, active_fraction, context_tokens, llm, step_model,
+                                   expert_reads, chip_multiplier)
+    here = roofline.decode_step(batch, n_chips=n_chips, step_model=step_model, **shape,
+                                weight_bytes_read=_weights_read(batch, llm, shape["total_params"], precision,
+                                                                expert_reads))
+    compute_ms, memory_ms = sweep.compute_s * 1e3, np.broadcast_to(sweep.memory_s, BATCH_GRID.shape) * 1e3
     cost = roofline.cost_per_million_tokens(sweep, price_usd_per_chip_hour)
+    critical = roofline.critical_batch(step_model=step_model, **shape)
+    max_batch = memory.max_batch_that_fits(total_params=shape["total_params"], context_tokens=context_tokens,
+                                           kv_bytes_per_token=shape["kv_bytes_per_token"], chip=chip,
+                                           n_chips=n_chips, precision=precision)
+    if precision == chip_precision(chip, precision.name) and chip in chips.roofline_chips().values():
+        latency_ylim, cost_ylim = chip_independent_limits(active_fraction, context_tokens, price_usd_per_chip_hour,
+                                                          llm, precision.name, step_model, expert_reads,
+                                                          chip_multiplier)
+    else:
+        latency_ylim, cost_ylim = log_limits(compute_ms, memory_ms, sweep.step_s * 1e3), log_limits(cost)
     return BatchSizeView(
         batch=BATCH_GRID,
         compute_ms=compute_ms,
@@ -97,20 +193,36 @@ def batch_size_view(*, batch: float, active_fraction: float, context_tokens: flo
         current_batch=float(batch),
         current_step_ms=float(here.step_s) * 1e3,
         current_cost=float(roofline.cost_per_million_tokens(here, price_usd_per_chip_hour)),
-        critical_batch=roofline.critical_batch(**shape),
+        critical_batch=critical,
         drain_ms=roofline.drain_time_s(chip) * 1e3,
         chip_name=chip.name,
         n_chips=n_chips,
         compute_bound=bool(here.compute_bound),
         tokens_per_s=float(here.tokens_per_s),
         mfu=float(here.mfu),
-        latency_ylim=log_limits(compute_ms, memory_ms),
-        cost_ylim=log_limits(cost),
+        latency_ylim=latency_ylim,
+        cost_ylim=cost_ylim,
+        weights_ms=np.broadcast_to(sweep.weights_s, BATCH_GRID.shape) * 1e3,
+        max_batch=max_batch,
+        critical_fits=bool(np.isfinite(critical) and critical <= max_batch),
+        precision_name=precision.name,
+        step_model=step_model,
+        expert_reads=expert_reads,
     )
 
 
 def view(values: Mapping[str, object], llm: llms.LLM = llms.DEEPSEEK_V3) -> BatchSizeView:
-    """The view for the explorer's control values (keys: batch, active_fraction, context_tokens, price, chip)."""
+    """The view for the explorer's control values.
+
+    Keys: batch, active_fraction, context_tokens, price, chip, and optionally precision (a name in
+    ``roofline.PRECISIONS``; fp8 falls back to bf16 on a chip without fp8), step_model, expert_reads, chips
+    (the chip multiplier).
+    """
+    chip = chips.roofline_chips()[values["chip"]]
     return batch_size_view(batch=values["batch"], active_fraction=values["active_fraction"],
-                           context_tokens=values["context_tokens"], chip=chips.roofline_chips()[values["chip"]],
-                           price_usd_per_chip_hour=values["price"], llm=llm)
+                           context_tokens=values["context_tokens"], chip=chip,
+                           price_usd_per_chip_hour=values["price"], llm=llm,
+                           precision=chip_precision(chip, values.get("precision", "fp8")),
+                           step_model=values.get("step_model", "overlap"),
+                           expert_reads=values.get("expert_reads", "full"),
+                           chip_multiplier=int(values.get("chips", 1)))
