@@ -221,6 +221,11 @@ SOURCE_ANSWERS = {
     "kv_load_time_s": 100_000 * DEEPSEEK_KV / H100_BW,
     "kv_recompute_time_s": 100_000 * 2 * DEEPSEEK_ACTIVE / H100_FP8,
     "pope_decode_to_prefill_mfu": 0.33 / 0.76,
+    # Llama-3-70B (config: 64 heads x (128 + 128) x 80 layers x 2 = 2,621,440 FLOP per query-key pair, 70.6B):
+    # FLOPs(L) = 2 N L + a L (L + 1) / 2, prompts of 8K and 128K tokens, $2 per H100-hour in fp8
+    "ttft_ratio_128k_vs_8k": ((2 * 70.6e9 * 131_072 + 2_621_440 * 131_072 * 131_073 / 2)
+                              / (2 * 70.6e9 * 8_192 + 2_621_440 * 8_192 * 8_193 / 2)),
+    "llama_input_cost_128k": (2 * 70.6e9 + 2_621_440 * 131_073 / 2) / H100_FP8 * 2.0 / 3600 * 1e6,
 }
 NUMERIC = [e for e in checks.EXERCISES if hasattr(e, "expected")]
 

@@ -7,7 +7,7 @@ import numpy as np
 
 from course.presets import chips
 from course.segments.context_cost import plot
-from course.segments.context_cost.view import ContextCostView, view
+from course.segments.context_cost.view import DEFAULT_ATTENTION_FLOPS_PER_PAIR, ContextCostView, view
 from course.widgets.explorer import Explorer, Scene, explorer_factory
 
 
@@ -23,7 +23,11 @@ def readout(view: ContextCostView) -> str:
         f"tokens at 100% MFU), best decode MFU {1 / view.current_relative:.0%}.<br>"
         f"Kinks as crossovers imply, for {view.active_params / 1e9:,.0f}B active: {implied}.<br>"
         f"This sequence's KV cache: load from HBM {view.load_ms:,.2f} ms vs recompute by prefill "
-        f"{view.recompute_s:,.2f} s (at peak)."
+        f"{view.recompute_s:,.2f} s (at peak).<br>"
+        f"Input tokens are prefill: compute-bound, and attention doubles an input token's cost at a "
+        f"{view.attention_doubling_tokens:,.0f}-token prompt; at this length it is "
+        f"<b>{view.current_prefill_relative:.2f}×</b> its weights-only floor. Compare it with the input price steps "
+        f"(solid), and the decode ramp with the output steps (dashed)."
     )
 
 
@@ -39,6 +43,9 @@ def context_cost_explorer() -> Explorer:
                                                      description="KV B/token", readout_format=",.0f"),
         "chip": widgets.Dropdown(options=[(c.name, key) for key, c in chips.roofline_chips().items()], value="h100",
                                  description="chip"),
+        "attention_mflop": widgets.FloatLogSlider(value=round(DEFAULT_ATTENTION_FLOPS_PER_PAIR / 1e6, 2), base=10,
+                                                  min=-1, max=np.log10(20), step=0.05,
+                                                  description="attn [MFLOP/pair]", readout_format=".3g"),
     }
     scene = Scene(layout=plot.LAYOUT, view=view, draw=plot.draw, update=plot.update, readout=readout)
     return Explorer(controls, scene, title="Context-length cost explorer", main="context_tokens")

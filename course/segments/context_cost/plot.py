@@ -12,7 +12,8 @@ from matplotlib.ticker import FixedLocator, FuncFormatter
 from course.plots.common import FigureLayout, PlotArtists, plain_log_axes
 from course.segments.context_cost.view import ContextCostView
 
-COLORS = {"compute": "#1f77b4", "kv": "#d62728", "total": "black", "marker": "#ff7f0e", "crossover": "gray"}
+COLORS = {"compute": "#1f77b4", "kv": "#d62728", "total": "black", "marker": "#ff7f0e", "crossover": "gray",
+          "prefill": "#17becf"}
 TIER_COLORS = ("#2ca02c", "#9467bd", "#8c564b")
 """One colour per published price tier, in the order the tiers are given."""
 
@@ -41,12 +42,15 @@ class ContextCostArtists(PlotArtists):
     relative_line: Line2D
     relative_point: Line2D
     relative_crossover: Line2D
+    prefill_line: Line2D
+    prefill_point: Line2D
     cost_ax: Axes
     relative_ax: Axes
 
     def moving(self) -> tuple[Artist, ...]:
         return (self.compute_line, self.kv_line, self.total_line, self.cost_crossover, self.cost_point,
-                self.relative_line, self.relative_crossover, self.relative_point)
+                self.relative_line, self.relative_crossover, self.relative_point, self.prefill_line,
+                self.prefill_point)
 
 
 def _thousands(value: float, _position) -> str:
@@ -77,7 +81,7 @@ def draw(axes: list[Axes], view: ContextCostView) -> ContextCostArtists:
 
     relative_ax.yaxis.set_major_locator(FixedLocator(RELATIVE_TICKS))
     relative_ax.set(ylabel="relative to short-context cost / price",
-                    title="Model cost vs price steps (input solid, output dashed)")
+                    title="Output cost vs output price (dashed), input cost vs input price (solid)")
     relative_ax.title.set_fontsize(10)
     tiers = []
     for index, step in enumerate(view.price_steps):
@@ -86,15 +90,18 @@ def draw(axes: list[Axes], view: ContextCostView) -> ContextCostArtists:
                                   alpha=0.8, label=f"{step.label} price")
         relative_ax.step(view.context, step.output_ratio, where="post", color=color, lw=3.5 - index, alpha=0.8,
                          ls="--")
-    (relative_line,) = relative_ax.plot([], [], color=COLORS["total"], lw=2.2, label="model cost (relative)",
-                                        **line)
+    (relative_line,) = relative_ax.plot([], [], color=COLORS["total"], lw=2.2, ls="--",
+                                        label="output token: decode cost", **line)
+    (prefill_line,) = relative_ax.plot([], [], color=COLORS["prefill"], lw=2.2, label="input token: prefill cost",
+                                       **line)
+    (prefill_point,) = relative_ax.plot([], [], "s", color=COLORS["marker"], ms=6, **line)
     relative_crossover = relative_ax.axvline(1.0, color=COLORS["crossover"], ls=":", **line)
     (relative_point,) = relative_ax.plot([], [], "o", color=COLORS["marker"], ms=8, **line)
-    handles = [compute_line, kv_line, total_line, cost_point, cost_crossover, relative_line, *tiers]
+    handles = [compute_line, kv_line, total_line, cost_point, cost_crossover, relative_line, prefill_line, *tiers]
     cost_ax.figure.legend(handles=handles, loc="lower center", ncols=5, fontsize=8, frameon=False,
                           handlelength=1.8, columnspacing=1.2)
     artists = ContextCostArtists(compute_line, kv_line, total_line, cost_point, cost_crossover, relative_line,
-                                 relative_point, relative_crossover, cost_ax, relative_ax)
+                                 relative_point, relative_crossover, prefill_line, prefill_point, cost_ax, relative_ax)
     update(artists, view)
     return artists
 
@@ -108,6 +115,8 @@ def update(artists: ContextCostArtists, view: ContextCostView) -> None:
     artists.cost_point.set_data([view.current_context], [view.current_cost])
     artists.relative_line.set_data(x, view.relative_cost)
     artists.relative_point.set_data([view.current_context], [view.current_relative])
+    artists.prefill_line.set_data(x, view.prefill_relative)
+    artists.prefill_point.set_data([view.current_context], [view.current_prefill_relative])
     inside = bool(x.min() <= view.crossover_tokens <= x.max())
     for line in (artists.cost_crossover, artists.relative_crossover):
         line.set_xdata([view.crossover_tokens if inside else x.min()] * 2)

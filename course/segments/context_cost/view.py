@@ -8,12 +8,16 @@ from functools import lru_cache
 
 import numpy as np
 
-from course.models import context_cost, roofline
+from course.models import context_cost, prefill, roofline
 from course.plots.common import log_limits
-from course.presets import chips, prices
+from course.presets import chips, llms, prices
 
 CONTEXT_GRID = np.logspace(3, np.log10(2e6), 200)
 """Context lengths drawn, 1K to 2M tokens [tokens]."""
+
+DEFAULT_ATTENTION_FLOPS_PER_PAIR = prefill.attention_flops_per_query_key(llms.LLAMA_3_70B)
+"""Attention FLOPs per query-key pair over all layers the explorer starts from: Llama-3-70B's 2.62M, a stand-in
+for the lecture's 100B model, whose attention the lecture leaves open [FLOP]."""
 
 RELATIVE_TOPS = (3.0, 5.0, 10.0, 20.0)
 """Tops the relative-cost axis may take [x]: the smallest above 1.2 x the curve's maximum, at most the last."""
@@ -65,6 +69,9 @@ class ContextCostView:
         implied_kv: (product, threshold [tokens], implied KV bytes per token [B/token]) per published tier.
         load_ms: time to load this sequence's KV cache from HBM [ms]; recompute_s: to recompute it by
             prefill at peak [s]; active_params: active parameters [count].
+        prefill_relative: cost of an input (prefill) token of a prompt this long over its weights-only floor,
+            1 + a (L+1) / (4 N) [x]; current_prefill_relative: its value at the selected context [x].
+        attention_doubling_tokens: prompt length where attention doubles an input token's cost, 4 N / a [tokens].
     """
 
     context: np.ndarray
@@ -86,6 +93,9 @@ class ContextCostView:
     load_ms: float
     recompute_s: float
     active_params: float
+    prefill_relative: np.ndarray
+    current_prefill_relative: float
+    attention_doubling_tokens: float
 
     @property
     def layout_key(self) -> tuple:
@@ -113,7 +123,8 @@ def chip_independent_cost_ylim(active_params: float, kv_bytes_per_token: float,
 
 
 def context_cost_view(*, context_tokens: float, active_params: float, kv_bytes_per_token: float, chip: chips.Chip,
-                      price_usd_per_chip_hour: float = chips.DEFAULT_PRICE_USD_PER_CHIP_HOUR) -> ContextCostView:
+                      price_usd_per_chip_hour: float = chips.DEFAULT_PRICE_USD_PER_CHIP_HOUR,
+                      attention_flops_per_pair: float = DEFAULT_ATTENTION_FLOPS_PER_PAIR) -> ContextCostView:
     """The segment 6 figure's numbers (pure).
 
     Costs are one chip's time per output token at a batch large enough to amortise the weights, at 100% of
@@ -125,6 +136,7 @@ def context_cost_view(*, context_tokens: float, active_params: float, kv_bytes_p
         kv_bytes_per_token: KV-cache size per token [bytes/token].
         chip: the accelerator.
         price_usd_per_chip_hour: rental price [USD per chip-hour].
+        attention_flops_per_pair: attention FLOPs per query-key pair over all layers, for prefill [FLOP].
     """
     shape = dict(active_params=active_params, kv_bytes_per_token=kv_bytes_per_token, chip=chip)
     sweep = context_cost.large_batch_decode(CONTEXT_GRID, **shape)
@@ -136,6 +148,10 @@ def context_cost_view(*, context_tokens: float, active_params: float, kv_bytes_p
     compute_cost = np.full_like(CONTEXT_GRID, floor)
     kv_cost = sweep.kv_s * usd_per_s
     relative = total / floor
+    prompt = np.append(CONTEXT_GRID, float(context_tokens))
+    with_attention = prefill.prefill_flops_per_token(prompt, active_params=active_params,
+                                                     attention_flops_per_pair=attention_flops_per_pair)
+    prefill_relative = with_attention / prefill.prefill_flops_per_token(prompt, active_params=active_params)
     precision = roofline.serving_precision(chip)
     balance = context_cost.multiply_adds_per_byte(chip)
     return ContextCostView(
@@ -151,7 +167,9 @@ def context_cost_view(*, context_tokens: float, active_params: float, kv_bytes_p
         price_steps=published_price_steps(),
         cost_ylim=chip_independent_cost_ylim(float(active_params), float(kv_bytes_per_token),
                                              float(price_usd_per_chip_hour)),
-        relative_top=next((top for top in RELATIVE_TOPS if top >= 1.2 * float(relative.max())), RELATIVE_TOPS[-1]),
+        relative_top=next((top for top in RELATIVE_TOPS
+                           if top >= 1.2 * max(float(relative.max()), float(prefill_relative.max()))),
+                          RELATIVE_TOPS[-1]),
         chip_name=chip.name,
         precision_name=precision.name,
         multiply_adds_per_byte=balance,
@@ -161,11 +179,16 @@ def context_cost_view(*, context_tokens: float, active_params: float, kv_bytes_p
         load_ms=context_cost.kv_load_time_s(context_tokens, kv_bytes_per_token, chip.hbm_bandwidth) * 1e3,
         recompute_s=context_cost.kv_recompute_time_s(context_tokens, active_params, precision.flops_per_s(chip)),
         active_params=float(active_params),
+        prefill_relative=prefill_relative[:-1],
+        current_prefill_relative=float(prefill_relative[-1]),
+        attention_doubling_tokens=prefill.attention_doubling_length(active_params, attention_flops_per_pair),
     )
 
 
 def view(values: Mapping[str, object]) -> ContextCostView:
-    """The view for the explorer's control values (keys: context_tokens, active_billions, kv_bytes_per_token, chip)."""
+    """The view for the explorer's control values (keys: context_tokens, active_billions, kv_bytes_per_token, chip,
+    attention_mflop)."""
     return context_cost_view(context_tokens=values["context_tokens"], active_params=values["active_billions"] * 1e9,
                              kv_bytes_per_token=values["kv_bytes_per_token"],
-                             chip=chips.roofline_chips()[values["chip"]])
+                             chip=chips.roofline_chips()[values["chip"]],
+                             attention_flops_per_pair=values["attention_mflop"] * 1e6)
