@@ -273,7 +273,8 @@ def update(workspace: Path, release: Path = RELEASE, now: datetime.datetime | No
 
 def describe(update_: Update) -> str:
     """What an update did, in one or two lines for the learner."""
-    line = f"new version of segment {update_.segment.number}: {update_.new.name} (your copy {update_.old.name} is untouched)"
+    line = (f"new version of segment {update_.segment.number}: {update_.new.name} "
+            f"(your copy {update_.old.name} is untouched)")
     if update_.kept:
         line += f"; your answers copied in: {', '.join(update_.kept)}"
     if update_.left:
@@ -326,7 +327,8 @@ def progress_html(workspace: Path, passed: dict[str, bool] | None = None, releas
     for row in rows:
         segment, points = row["segment"], row["points"]
         name = html.escape(segment.title)
-        link = (f'<a href="{html.escape(urllib.parse.quote(row["copy"].name))}">{name}</a>' if row["copy"] else f"{name} (coming soon)")
+        href = html.escape(urllib.parse.quote(row["copy"].name)) if row["copy"] else ""
+        link = f'<a href="{href}">{name}</a>' if row["copy"] else f"{name} (coming soon)"
         if row["outdated"]:
             link += "<br><b>A newer version is available</b> (see below)."
         if points is None:

@@ -482,3 +482,19 @@ def test_grader_check_finds_its_notebook_and_assignment(tmp_path):
     assert grader_check.variables_by_grade_id(RELEASE_01, "01-batch-size") == points.variable_of
     assert set(points.variable_of.values()) == set(points.by_variable)
     assert len(points.variable_of) == len(release_points(RELEASE_01)[1])
+
+
+def test_grader_check_warns_when_the_course_has_a_newer_version(tmp_path, monkeypatch):
+    """Checking a copy older than the course's version says so (the grader checks against the newer one)."""
+    from course.widgets import grader_check
+
+    work = tmp_path / "my-work"
+    workspace.prepare(work)
+    copy = work / "01-batch-size.ipynb"
+    assert grader_check.course_update_note(copy, "01-batch-size") == ""
+    data = json.loads(copy.read_text())
+    data["metadata"][workspace.METADATA_KEY]["release_fingerprint"] = "an older release"
+    copy.write_text(json.dumps(data))
+    note = grader_check.course_update_note(copy, "01-batch-size")
+    assert "newer version" in note and workspace.UPDATE_COMMAND in note
+    assert grader_check.course_update_note(copy, None) == ""

@@ -106,7 +106,8 @@ def parse_report(stdout: str) -> CheckReport:
 
 
 TEXT_HEAD = re.compile(r"^\S.*: (?P<score>[\d.]+)/(?P<max>[\d.]+) points \((?P<status>[^)]*)\)\s*$")
-TEXT_EXERCISE = re.compile(r"^\s+(?P<mark>[✓✗]) (?P<id>\S+): (?P<score>[\d.]+)/(?P<max>[\d.]+)(?:\s{2}(?P<hint>.*))?$")
+TEXT_EXERCISE = re.compile(
+    r"^\s+(?P<mark>[✓✗]) (?P<id>\S+): (?P<score>[\d.]+)/(?P<max>[\d.]+)(?:\s{2}(?P<hint>.*))?$")
 TEXT_MANUAL = re.compile(r"^\s+… (?P<id>\S+): graded by your instructor")
 
 
@@ -225,6 +226,25 @@ def variables_by_grade_id(notebook: Path, assignment: str | None) -> dict[str, s
         return {}
 
 
+def course_update_note(notebook: Path, assignment: str | None) -> str:
+    """A warning (HTML) when the course's version of this segment is newer than this copy: the grader
+    checks against the newer one. Empty otherwise."""
+    from course import workspace
+    from course.segments import SEGMENTS
+
+    segment = next((s for s in SEGMENTS if s.assignment == assignment), None)
+    release = workspace.release_notebook(segment) if segment else None
+    try:
+        if release is None or not release.exists() or \
+                not workspace.is_outdated(notebook, workspace.read_notebook(release)):
+            return ""
+    except ValueError:
+        return ""
+    return ("<p><b>The course has a newer version of this segment.</b> The grader checks against it, so what it "
+            f"added counts as missing here. <code>{workspace.UPDATE_COMMAND}</code> (or the button on START) puts "
+            "it beside this copy, with your answers copied in.</p>")
+
+
 # --------------------------------------------------------------------------------------------
 # The control
 
@@ -290,7 +310,7 @@ class GraderCheck:
             variable_of = variables_by_grade_id(self.notebook, self.assignment)
             record_progress(report, variable_of)
             self.status.value = f"Checked the notebook as saved at {when}.{note}"
-            self.result.value = report_html(report, variable_of)
+            self.result.value = course_update_note(self.notebook, self.assignment) + report_html(report, variable_of)
             return report
         except CheckFailed as error:
             self.status.value = f"<pre>{html.escape(str(error))}</pre>"

@@ -132,7 +132,7 @@ def lab(lab_server, tmp_path_factory):
 
     def only_local(route):
         url = route.request.url
-        if url.startswith(("data:", "blob:")) or urllib.parse.urlsplit(url).hostname == "127.0.0.1":
+        if url.startswith(("data:", "blob:", "file:")) or urllib.parse.urlsplit(url).hostname == "127.0.0.1":
             route.continue_()
         else:
             blocked.append(url)

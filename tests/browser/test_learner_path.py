@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import re
 import urllib.parse
 
 from course import workspace
@@ -35,6 +36,21 @@ def test_printed_url_lands_on_a_clean_start_page_without_validate(lab):
     assert lab.page.evaluate("() => jupyterapp.shell.currentWidget.context.model.dirty") is False
     assert validate_buttons(lab) == 0
     assert "points" in lab.page.locator(f"{lab.panel_selector()} .jp-OutputArea-output").first.inner_text()
+
+
+def test_the_page_the_lab_opens_lands_on_start(lab):
+    """`make lab` opens the browser on the file the server printed ("open this file in a browser"); that
+    page leads to START.ipynb as well."""
+    found = re.search(r"file://\S+-open\.html", lab.server.log.read_text(errors="replace"))
+    assert found, lab.server.log_tail()
+    page = lab.page.context.new_page()
+    try:
+        page.goto(found.group(0))
+        page.wait_for_url(re.compile(r"/lab/tree/START\.ipynb"), timeout=30_000)
+        page.wait_for_function("() => window.jupyterapp && jupyterapp.shell.currentWidget && "
+                               "jupyterapp.shell.currentWidget.title.label === 'START.ipynb'", timeout=60_000)
+    finally:
+        page.close()
 
 
 def grader_check_notebook(lab) -> str:
@@ -72,11 +88,12 @@ def test_grader_check_marks_right_and_wrong_exercises(lab, artifacts):
             "root.innerText.includes('failed')", arg=control.element_handle(), timeout=300_000)
         control.screenshot(path=str(artifacts / "grader-check.png"))
         assert lab.page.evaluate("() => jupyterapp.shell.currentWidget.context.model.dirty") is False
-        rows = {row.locator("code").first.inner_text(): row.inner_text()
+        rows = {row.locator("td").nth(1).inner_text().split()[0]: row.inner_text()
                 for row in control.locator("tr.course-grader-right, tr.course-grader-wrong").all()}
-        tests = [c for c in lab.cells() if (c.nbgrader or {}).get("grade") and c.type == "code"
+        tests = [c.grade_id for c in lab.cells() if (c.nbgrader or {}).get("grade") and c.type == "code"
                  and not c.nbgrader.get("solution")]
-        assert len(rows) == len(tests) and {right.variable, wrong.variable} <= set(rows), control.inner_text()
+        shown = control.inner_text()
+        assert all(grade_id in shown for grade_id in tests), shown
         assert rows[right.variable].startswith("✓"), rows
         assert rows[wrong.variable].startswith("✗") and "not yet right" in rows[wrong.variable].lower(), rows
         hints = " ".join(row.locator("td").last.inner_text()
