@@ -171,7 +171,9 @@ def pipeline_view(*, mode: str, stages: int, microbatches: int, sequences_per_mi
         crossover_tokens=pipeline.kv_equals_weights_context(weights, stages, kv, sequences_per_microbatch),
         marker_tokens=published,
         marker_label=f"DeepSeek average KV length ({published:,} tokens)",
-        ylim=log_limits(kv_gb, weights_range_gb, capacity_gb, pad=2.0),
+        ylim=log_limits(*(pipeline.kv_bytes_per_stage(CONTEXT_GRID, kv_cache.kv_bytes_per_token(model),
+                                                      sequences_per_microbatch) / 1e9 for model in MODELS.values()),
+                        weights_range_gb, capacity_gb, pad=2.0),
     )
     return PipelineView(
         mode=mode, stages=stages, microbatches=microbatches, schedule=schedule, bubble=bubble,
