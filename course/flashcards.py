@@ -73,8 +73,14 @@ CARDS: tuple[Card, ...] = (
     Card("03-in-flight", "03", "How many sequences must be in flight to keep $p$ pipeline stages busy in decode?",
          "One micro-batch per stage, so $p$ times as many: concurrent sequences, and their KV cache, scale with $p$."),
     Card("03-kv-limits", "03", "Why is pipelining's value limited at long context?",
-         "It splits the weights across stages, but each stage still holds KV cache for every in-flight "
-         "sequence, and at long context the KV cache dominates memory."),
+         "It divides only the weights by $p$. Keeping $p$ stages busy puts $p\\,b$ sequences in flight and each "
+         "stage keeps its $1/p$ of their layers, so KV per stage stays $b \\cdot \\text{ctx} \\cdot \\text{kv}$; "
+         "at long context that dominates. (The seed card said each stage holds KV for every in-flight sequence: "
+         "only for its own layers.)"),
+    Card("03-latency", "03", "Is pipelined decode faster per token than one rack?",
+         "No. A token crosses the $p$ stages in turn, each doing $1/p$ of the work, so the time between two tokens "
+         "is one rack's step for the same micro-batch. Pipelining multiplies throughput and memory by $p$; only "
+         "spreading each layer over more chips cuts the time per token."),
     Card("04-constraints", "04", "Why did Ilya call pipelining 'not wise'?",
          "It constrains architecture: cross-layer tricks (attention to earlier layers' residuals) span stages, "
          "and uneven layers (sliding-window vs global attention) unbalance them; that slows research."),

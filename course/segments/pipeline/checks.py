@@ -5,8 +5,9 @@ from __future__ import annotations
 import math
 
 from course.exercise import HINT_UNIT_1000, ChoiceExercise, Exercise, Mistake, off_by
-from course.models import kv_cache, pipeline, roofline
-from course.presets import llms
+from course.models import kv_cache, memory, pipeline, roofline
+from course.presets import chips, llms
+from course.variants import Family
 
 HINT_BUSY_SHARE = "That is the share of time a stage is busy; the bubble is the idle share."
 HINT_PERCENT = "Give a fraction of the whole, not a percentage: divide by a hundred."
@@ -209,12 +210,10 @@ KV_SHARE_PUBLISHED = Exercise(
 PIPELINING_VALUE = ChoiceExercise(
     variable="pipelining_value",
     options={
-        "a": "Pipelining divides every part of a stage's memory by p, so it pays off most at long contexts.",
-        "b": "Past the crossover most of a stage's memory is KV cache, and KV per stage does not fall as stages "
-             "are added (p times more sequences in flight, each stage keeping 1/p of their layers). Pipelining "
-             "only divides the weights, by then the smaller part, so it saves little memory.",
-        "c": "Once the KV cache outgrows the weights the pipeline bubble grows, so more micro-batches are needed.",
-        "d": "Past the crossover each stage needs fewer sequences in flight, which makes pipelining cheaper.",
+        "a": "Pipelining divides all of a stage's memory by p, so it pays off most at long contexts.",
+        "b": "KV per stage does not fall with p; pipelining divides only the weights, the smaller part.",
+        "c": "Once the KV cache outgrows the weights, the bubble grows and needs more micro-batches.",
+        "d": "Past the crossover each stage needs fewer sequences in flight, so pipelining gets cheaper.",
     },
     correct="b",
     hints={
@@ -226,12 +225,216 @@ PIPELINING_VALUE = ChoiceExercise(
 )
 """What the KV/weights crossover says about the value of pipelining for decode."""
 
+
+# --------------------------------------------------------------------------------------------------
+# Exercises 7 and 8: pipelined decode is no faster per token than one rack
+# --------------------------------------------------------------------------------------------------
+
+RACK = chips.GB200_NVL72_GPU
+"""One pipeline stage is one GB200 NVL72 rack: 72 of these GPUs."""
+
+LATENCY_SCENARIO = dict(context_tokens=pipeline.DEEPSEEK_AVERAGE_KV_TOKENS, gpus_per_stage=RACK.scale_up_domain)
+"""Exercise 7: the deployment of exercises 3 to 5 at DeepSeek's average KV length, one NVL72 rack per stage."""
+
+
+def _stage_step(stages: int | None = None, kv_share: float | None = None) -> roofline.DecodeStep:
+    """One stage's decode step for one micro-batch: 1/p of the weights, FLOPs and KV reads of b sequences."""
+    llm, p = INFERENCE_SCENARIO["llm"], stages or INFERENCE_SCENARIO["stages"]
+    kv = scenario_kv_bytes_per_token() * (1 / p if kv_share is None else kv_share)
+    return roofline.decode_step(scenario_sequences_per_microbatch(), active_params=llm.active_params / p,
+                                total_params=llm.total_params / p,
+                                context_tokens=LATENCY_SCENARIO["context_tokens"], kv_bytes_per_token=kv,
+                                chip=RACK, n_chips=LATENCY_SCENARIO["gpus_per_stage"], precision=roofline.FP8)
+
+
+def token_interval_ms(stages: int | None = None, kv_share: float | None = None) -> float:
+    """Time between two output tokens of one sequence: it crosses all p stages in turn [ms]
+    (hand-offs between racks left out: microseconds)."""
+    p = stages or INFERENCE_SCENARIO["stages"]
+    return p * float(_stage_step(p, kv_share).step_s) * 1e3
+
+
+def one_rack_step_ms() -> float:
+    """The step of one rack holding the whole model and the same micro-batch [ms] (for comparison)."""
+    llm = INFERENCE_SCENARIO["llm"]
+    step = roofline.decode_step(scenario_sequences_per_microbatch(), active_params=llm.active_params,
+                                total_params=llm.total_params, context_tokens=LATENCY_SCENARIO["context_tokens"],
+                                kv_bytes_per_token=scenario_kv_bytes_per_token(), chip=RACK,
+                                n_chips=LATENCY_SCENARIO["gpus_per_stage"], precision=roofline.FP8)
+    return float(step.step_s) * 1e3
+
+
+TOKEN_INTERVAL_MS = Exercise(
+    variable="token_interval_ms",
+    unit="milliseconds",
+    expected=token_interval_ms,
+    mistakes=(
+        Mistake(lambda e: float(_stage_step().step_s) * 1e3,
+                "That is one stage's time. A sequence's next token needs its current one to pass through all p "
+                "stages, one after the other."),
+        Mistake(lambda e: token_interval_ms(kv_share=1.0),
+                "A stage reads the KV cache of its own layers only, 1/p of each sequence's KV bytes per token."),
+        Mistake(lambda e: INFERENCE_SCENARIO["stages"] * token_interval_ms(kv_share=1.0),
+                "A stage reads the KV cache of its own layers only, and a token passes the p stages in turn."),
+        Mistake(lambda e: (scenario_weight_bytes() / (RACK.hbm_bandwidth * RACK.scale_up_domain)) * 1e3,
+                "You read only the weights: each stage also reads its layers' KV cache for every sequence of the "
+                "micro-batch, which at this context is more than the weights."),
+        Mistake(lambda e: e * 1e3, "Give milliseconds, not microseconds."),
+        *off_by(2.0, "You are off by a factor of 2: weights are served in fp8 (1 byte each) and the KV figure is "
+                     "already bytes per token for all layers."),
+        *off_by(1000.0, HINT_UNIT_1000),
+    ),
+    magnitude=(1e-6, 1e6),
+)
+"""Time between two output tokens of one sequence on the 8-stage pipeline of exercises 3 to 5 [ms]."""
+
+MORE_STAGES = ChoiceExercise(
+    variable="more_stages",
+    options={
+        "a": "The time per token halves; the pipeline's tokens per second stay the same.",
+        "b": "The time per token stays about the same; tokens per second double.",
+        "c": "The time per token doubles; the pipeline's tokens per second stay the same.",
+        "d": "Both stay the same, because every rack still does the same amount of work.",
+    },
+    correct="b",
+    hints={
+        "a": "Each stage gets faster, but a token now crosses twice as many of them: the halves cancel.",
+        "c": "Twice the stages, each holding half the layers: a stage takes half as long, so the sum is unchanged.",
+        "d": "Each rack now holds half the layers, and twice as many micro-batches are in flight.",
+    },
+)
+"""From 8 to 16 stages with the same micro-batch: what happens to time per token and to throughput?"""
+
+
+# --------------------------------------------------------------------------------------------------
+# Exercise 9: a stage's memory at long context (size a deployment under a memory limit)
+# --------------------------------------------------------------------------------------------------
+
+LONG_CONTEXT_TOKENS = 131_072
+"""Exercise 9's context per sequence [tokens]."""
+
+
+def _max_microbatch(stages: int | None = None, kv_share: float = 1.0) -> float:
+    p = stages or INFERENCE_SCENARIO["stages"]
+    return memory.max_batch_that_fits(total_params=INFERENCE_SCENARIO["llm"].total_params / p,
+                                      context_tokens=LONG_CONTEXT_TOKENS,
+                                      kv_bytes_per_token=scenario_kv_bytes_per_token() * kv_share, chip=RACK,
+                                      n_chips=RACK.scale_up_domain, precision=roofline.FP8)
+
+
+MAX_MICROBATCH_LONG_CONTEXT = Exercise(
+    variable="max_microbatch_long_context",
+    unit="sequences per micro-batch",
+    expected=_max_microbatch,
+    rel_tol=0.01,
+    mistakes=(
+        Mistake(lambda e: _max_microbatch(kv_share=1 / INFERENCE_SCENARIO["stages"]),
+                "p micro-batches are in flight and a stage keeps 1/p of each one's layers: per micro-batch "
+                "sequence, a stage holds the full KV bytes per token times the context."),
+        Mistake(lambda e: _max_microbatch(stages=1),
+                "A stage holds only its 1/p share of the weights; subtract that, not all of them."),
+        *off_by(2.0, "You are off by a factor of 2: fp8 weights take 1 byte each, and the KV figure already counts "
+                     "all layers in bytes."),
+        *off_by(1000.0, HINT_UNIT_1000),
+    ),
+    magnitude=(1, 1e9),
+)
+"""Largest micro-batch one NVL72 rack (8-stage DeepSeek-V3, fp8) holds at 131,072 tokens of context [sequences]."""
+
+
+# --------------------------------------------------------------------------------------------------
+# Families (issue 12)
+# --------------------------------------------------------------------------------------------------
+
+def _draw_bubble(rng) -> dict:
+    return {"stages": rng.choice([2, 3, 4, 6, 8, 12, 16]), "microbatches": rng.choice([4, 6, 8, 12, 16, 24, 32, 64])}
+
+
+def _bubble_mistakes(params) -> tuple[Mistake, ...]:
+    p, m = params["stages"], params["microbatches"]
+    return (
+        Mistake(lambda e: 1 - e, HINT_BUSY_SHARE),
+        Mistake(lambda e: e * 100, HINT_PERCENT),
+        Mistake(lambda e: (p - 1) / m, HINT_DENOMINATOR),
+        Mistake(lambda e: p / (m + p), HINT_P_NOT_P_MINUS_1),
+        Mistake(lambda e: 2 * e, HINT_FILL_AND_DRAIN_TWICE),
+    )
+
+
+MY_BUBBLE = Family(
+    key="03-bubble",
+    variable="my_bubble_fraction",
+    unit="fraction of the schedule (0 to 1)",
+    draw=_draw_bubble,
+    statement=("A GPipe schedule runs over **p = {stages}** stages with **m = {microbatches}** micro-batches per "
+               "batch. What share of each stage's time is idle? Set `my_bubble_fraction` as a fraction between 0 "
+               "and 1."),
+    answer=lambda params: pipeline.bubble_fraction(params["stages"], params["microbatches"]),
+    mistakes=_bubble_mistakes,
+    magnitude=(1e-4, 100),
+)
+"""Exercise 1b: the GPipe bubble for the learner's own p and m [fraction]."""
+
+CROSSOVER_MODELS = {
+    "deepseek-v3-fp8": (llms.DEEPSEEK_V3, roofline.FP8),
+    "llama-3-70b-bf16": (llms.LLAMA_3_70B, roofline.BF16),
+    "llama-3-70b-fp8": (llms.LLAMA_3_70B, roofline.FP8),
+}
+"""Models and weight formats the crossover family draws from (KV in bf16)."""
+
+
+def _draw_crossover(rng) -> dict:
+    key = rng.choice(sorted(CROSSOVER_MODELS))
+    llm, precision = CROSSOVER_MODELS[key]
+    return {"model": key, "name": llm.name, "format": precision.name,
+            "weight_gb": round(llm.total_params * precision.weight_bytes_per_param / 1e9, 1),
+            "kv_bytes_per_token": int(kv_cache.kv_bytes_per_token(llm)),
+            "stages": rng.choice([2, 4, 8, 16]), "sequences": rng.choice([32, 64, 128, 256, 512, 1024, 2400])}
+
+
+def _crossover_of(params, stages=None) -> float:
+    return pipeline.kv_equals_weights_context(params["weight_gb"] * 1e9, stages or params["stages"],
+                                              params["kv_bytes_per_token"], params["sequences"])
+
+
+def _crossover_mistakes(params) -> tuple[Mistake, ...]:
+    p = params["stages"]
+    return (
+        Mistake(lambda e: e * p, HINT_ALL_WEIGHTS),
+        Mistake(lambda e: e / p, HINT_KV_TIMES_P),
+        Mistake(lambda e: e / params["sequences"],
+                "A stage holds the KV cache of every sequence of a micro-batch: divide by b as well."),
+        *off_by(1000.0, HINT_UNIT_1000),
+    )
+
+
+MY_CROSSOVER = Family(
+    key="03-crossover",
+    variable="my_crossover_context_tokens",
+    unit="tokens",
+    draw=_draw_crossover,
+    statement=("**{name}** is served with {format} weights (**{weight_gb:,} GB** in all) and a KV cache of "
+               "**{kv_bytes_per_token:,} bytes per token** (all layers), decoding on **p = {stages}** pipeline "
+               "stages with **b = {sequences:,}** sequences per micro-batch and one micro-batch per stage in "
+               "flight. At what context length does one stage's KV cache equal its weights? Set "
+               "`my_crossover_context_tokens` (tokens)."),
+    answer=_crossover_of,
+    mistakes=_crossover_mistakes,
+    magnitude=(1e-3, 1e9),
+)
+"""Exercise 4b: the KV = weights context per stage for the learner's own model, p and b [tokens]."""
+
 EXERCISES = (
     BUBBLE_FRACTION,
+    MY_BUBBLE,
     MICROBATCHES_NEEDED,
     SEQUENCES_IN_FLIGHT,
     CROSSOVER_CONTEXT,
+    MY_CROSSOVER,
     KV_SHARE_PUBLISHED,
     PIPELINING_VALUE,
+    TOKEN_INTERVAL_MS,
+    MORE_STAGES,
+    MAX_MICROBATCH_LONG_CONTEXT,
 )
 """Every exercise of the segment, in notebook order."""
