@@ -111,6 +111,10 @@ CARDS: tuple[Card, ...] = (
          "To reload it: reading the bytes takes far less time than redoing the prefill's FLOPs."),
     Card("07-diffusion", "07", "What do ciphers and neural networks both need from their layers?",
          "Diffusion: every output must depend on every input, in complicated ways."),
+    Card("07-sac", "07", "What does the Strict Avalanche Criterion ask, and is a mean flip share of 1/2 enough?",
+         "Webster and Tavares (1985): flipping any one input bit flips *every* output bit with probability 1/2. A "
+         "mean of 1/2 is not enough: it can hide entries at 0 and 1. Measured, the entries should spread no more "
+         "than sampling noise, $\\sqrt{1/(4S)}$."),
     Card("07-direction", "07", "How are the goals of cryptography and neural networks opposite?",
          "A cipher turns structured input into something indistinguishable from random; a network finds the "
          "structure in input that may look random."),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 from course.exercise import ChoiceExercise, Exercise, Mistake
+from course.variants import Family
 from course.models import diffusion
 
 HINT_SHARE_NOT_COUNT = ("That looks like a number of flipped bits, not a share: divide the flipped digest bits by "
@@ -136,13 +137,10 @@ ONE_LAYER_FLIP_PROBABILITY = Exercise(
 WHY_NOT_FULL_AVALANCHE = ChoiceExercise(
     variable="why_not_full_avalanche",
     options={
-        "a": "tanh saturates, so no network can push the flip share close to one half, whatever its weights.",
-        "b": "A useful network must send similar inputs to similar outputs, so that what it learned from one "
-             "example carries over to its neighbours. A function that flips half its output bits for any "
-             "one-bit change makes every input look unrelated to every other: ideal for a cipher, useless "
-             "for learning.",
-        "c": "Full avalanche would need more layers than a GPU can hold in memory.",
-        "d": "The avalanche effect is only defined for bits, and networks compute with real numbers.",
+        "a": "tanh saturates, so no network can push its flip share close to one half, whatever its weights are.",
+        "b": "Learning needs similar inputs to map to similar outputs; a cipher makes every input look unrelated.",
+        "c": "Full avalanche would need more layers than a GPU can hold in memory, even for a very narrow network.",
+        "d": "The avalanche effect is only defined for bits, while networks compute with real numbers throughout.",
     },
     correct="b",
     hints={
@@ -155,11 +153,124 @@ WHY_NOT_FULL_AVALANCHE = ChoiceExercise(
 )
 """Why a trained network should not behave like a cipher (choice)."""
 
+WIDTH_BEFORE, WIDTH_AFTER = 64, 128
+"""Exercise 7: the random layer's width doubles from 64 to 128 [units]."""
+
+
+def _width_change() -> float:
+    return diffusion.one_layer_flip_probability(WIDTH_AFTER) / diffusion.one_layer_flip_probability(WIDTH_BEFORE)
+
+
+ONE_LAYER_WIDTH_CHANGE = Exercise(
+    variable="one_layer_width_change",
+    unit="times the width-64 flip probability (dimensionless)",
+    expected=_width_change,
+    rel_tol=0.01,
+    mistakes=(
+        Mistake(lambda e: WIDTH_BEFORE / WIDTH_AFTER,
+                "That assumes the flip share falls like 1/n. For large n, arccos(1 - 2/n) is about 2/sqrt(n): "
+                "it falls like 1/sqrt(n)."),
+        Mistake(lambda e: 1.0, "The gain cancels out of the formula, but the width does not: rho = (n - 2)/n."),
+        Mistake(lambda e: 1 / e, "Upside down: a wider layer flips a *smaller* share of its signs."),
+        Mistake(lambda e: 2 * e, "You doubled the count with the width: the question asks for the share of signs."),
+    ),
+    magnitude=(1e-4, 1e4),
+)
+"""One-layer flip probability at width 128 over width 64: about 1/sqrt(2) [x]."""
+
+SAC_ARGUMENT = ChoiceExercise(
+    variable="sac_argument_error",
+    options={
+        "a": "SAC is a test for hash functions only; a block cipher is judged by its key schedule.",
+        "b": "SAC asks every entry A_ij to be one half; a mean of one half can hide 0s and 1s.",
+        "c": "A ratio of 0.5 is too high: SAC wants each output bit to flip a quarter of the time.",
+        "d": "The avalanche matrix is only defined once diffusion is full, so two rounds mean nothing.",
+    },
+    correct="b",
+    hints={
+        "a": "Webster and Tavares stated SAC for S-boxes, the building blocks of block ciphers; it applies to any "
+             "function from bits to bits.",
+        "c": "A random function flips each output bit with probability one half: that is the ideal SAC asks for.",
+        "d": "A_ij is defined for any function and any number of rounds; at round 0 it is the identity.",
+    },
+)
+"""Find the error in 'mean flip share 0.5 after 2 rounds, so the cipher meets SAC' (choice)."""
+
+
+# --- families: the same skills on each learner's own numbers ----------------------------------------------
+
+def _draw_width(rng) -> dict:
+    return {"width": rng.choice([16, 24, 32, 48, 96, 128, 256, 512, 1024])}
+
+
+def _my_layer_flips(p) -> float:
+    return p["width"] * diffusion.one_layer_flip_probability(p["width"])
+
+
+MY_LAYER_FLIPS = Family(
+    key="07-layer-flips",
+    variable="my_flipped_signs",
+    unit="output signs (expected count)",
+    draw=_draw_width,
+    statement=("A random tanh layer of width **{width}** (square weights, entries from N(0, g^2/{width})) receives "
+               "{width} values of +-1, and one of them flips sign. How many of its {width} output signs flip, on "
+               "average? Set `my_flipped_signs` (an expected count, not a share)."),
+    answer=_my_layer_flips,
+    mistakes=lambda p: (
+        Mistake(lambda e: e / p["width"], "That is the share of signs; the question asks how many flip."),
+        Mistake(lambda e: e * math.pi, "You left out the division by pi: arccos gives an angle, and the flip "
+                                       "probability is that angle as a share of pi."),
+        Mistake(lambda e: p["width"] * diffusion.sheppard_flip_probability((p["width"] - 1) / p["width"]),
+                "Flipping x_k changes the sum by 2 w_k x_k, not w_k x_k: redo the correlation of z and z'."),
+        Mistake(lambda e: p["width"] / 2, "One half is what a random function (or a cipher) flips; one random "
+                                          "layer flips far fewer."),
+    ),
+    rel_tol=0.01,
+    magnitude=(1e-3, 1e5),
+)
+"""Exercise 4b: expected flipped output signs of one random layer of the learner's width [count]."""
+
+
+def _draw_feistel(rng) -> dict:
+    return {"block_bits": rng.choice([16, 32, 128, 256]), "rounds": rng.choice([1, 2])}
+
+
+def _my_unreached(p) -> float:
+    return float(diffusion.ideal_feistel_unreached_pairs(p["rounds"], p["block_bits"] // 2))
+
+
+MY_UNREACHED = Family(
+    key="07-unreached-pairs",
+    variable="my_unreached_pairs",
+    unit="(input bit, output bit) pairs",
+    draw=_draw_feistel,
+    statement=("A Feistel cipher with a **{block_bits}-bit** block (two words of half that size) and an *ideal* round "
+               "function runs **{rounds}** round(s). How many (input bit, output bit) pairs have no path from the "
+               "input bit to the output bit yet? Set `my_unreached_pairs` (pairs)."),
+    answer=_my_unreached,
+    mistakes=lambda p: (
+        Mistake(lambda e: p["block_bits"] ** 2 - e,
+                "You counted the pairs that *are* connected; the question asks for those with no path."),
+        Mistake(lambda e: e + p["block_bits"] // 2 if p["rounds"] == 2 else e - p["block_bits"] // 2,
+                "Check the xor: left-word bit i reaches bit i of the new right word even though F never sees it."),
+        Mistake(lambda e: float(diffusion.ideal_feistel_unreached_pairs(3 - p["rounds"], p["block_bits"] // 2)),
+                "That is the count for the other number of rounds: apply L' = R, R' = L xor F(R) exactly as many "
+                "times as asked."),
+    ),
+    rel_tol=0.001,
+    magnitude=(1, 1e6),
+)
+"""Exercise 2b: unconnected pairs of an ideal-F Feistel cipher for the learner's block size and rounds [pairs]."""
+
 EXERCISES = (
     SHA256_AVALANCHE_RATIO,
     IDEAL_FEISTEL_UNREACHED_PAIRS,
+    MY_UNREACHED,
     TOY_ROUNDS_TO_FULL_DIFFUSION,
     ONE_LAYER_FLIP_PROBABILITY,
+    MY_LAYER_FLIPS,
     WHY_NOT_FULL_AVALANCHE,
+    ONE_LAYER_WIDTH_CHANGE,
+    SAC_ARGUMENT,
 )
 """Every autograded exercise of the segment, in notebook order (the written answer is graded by hand)."""
