@@ -47,9 +47,19 @@ def check_notebook(path: Path | str, assignment: str | None = None, source_root:
             isolated = True
         except SandboxUnavailable:
             isolated = False
-    submission = Submission("self", (path,))
+    submission = Submission("self", (path,), learner_id=own_learner_id(path.parent))
     results = list(grade_submissions(spec, [submission], everything, limits or Limits(), 1, isolated))
     return results[0].notebooks[0]
+
+
+def own_learner_id(folder: Path) -> str | None:
+    """The learner id whose exercise variants the notebook in ``folder`` holds (``course.variants``), if any."""
+    try:
+        from course.variants import ID_FILE, learner_id
+    except ImportError:
+        return None
+    workspace = folder if (folder / ID_FILE).is_file() else None
+    return learner_id(workspace, create=False)
 
 
 def guess_assignment(path: Path, everything: list[AssignmentSpec]) -> str:

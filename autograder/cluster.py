@@ -96,7 +96,7 @@ def grade_on_cluster(scheduler: str, assignment: AssignmentSpec, submissions: li
         threads = sum(w.get("nthreads", 1) for w in client.scheduler_info()["workers"].values()) or 1
         queue = iter(submissions)
         owners = {}
-        running = as_completed()
+        running = as_completed(loop=client.loop)
 
         def submit_next() -> bool:
             submission = next(queue, None)

@@ -40,16 +40,12 @@ class WarmSandboxes(WorkerPlugin):
 
     idempotent = True  # a second `grade` run keeps the warm sandboxes of the first
 
-    def __init__(self):
+    def setup(self, worker) -> None:
+        """Runs on the worker (the plugin is pickled before: nothing unpicklable is made earlier)."""
         self.idle: dict[SandboxSettings, list[Worker]] = {}
-        self.uid_offset = 0
+        self.uid_offset = random.randrange(0, 1 << 20) * 64
         self.slots = itertools.count()
         self.job_ids = itertools.count(1)
-        self.lock = threading.Lock()
-
-    def setup(self, worker) -> None:
-        self.idle = {}
-        self.uid_offset = random.randrange(0, 1 << 20) * 64
         self.lock = threading.Lock()
 
     def teardown(self, worker) -> None:
@@ -99,7 +95,7 @@ def grade_task(assignment: AssignmentSpec, others: list[AssignmentSpec], student
             paths.append(path)
         submission = Submission(student, tuple(sorted(paths)), tuple(tuple(s) for s in skipped))
         with plugin.borrow(sandbox_settings(assignment, isolated)) as sandbox:
-            def run(cells: list[dict], run_limits: Limits) -> dict:
-                return run_with_retry(sandbox, plugin.job_ids, cells, run_limits)
+            def run(cells: list[dict], run_limits: Limits, learner: str | None) -> dict:
+                return run_with_retry(sandbox, plugin.job_ids, cells, run_limits, None, learner)
 
             return grade_one(assignment, submission, others, limits, run, fingerprint_)

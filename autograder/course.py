@@ -29,17 +29,20 @@ def course_digest(package: Path | None = None) -> str:
         from autograder.sandbox.bwrap import find_course_package
 
         package = find_course_package()
-    return _digest_of(Path(package).resolve())
+    package = Path(package).resolve()
+    files = sorted(p for p in package.rglob("*") if p.is_file() and "__pycache__" not in p.parts
+                   and not any(part.startswith(".") for part in p.relative_to(package).parts))
+    signature = tuple((p.relative_to(package).as_posix(), p.stat().st_mtime_ns, p.stat().st_size) for p in files)
+    return _digest_of(package, signature)
 
 
 @functools.lru_cache(maxsize=8)
-def _digest_of(package: Path) -> str:
+def _digest_of(package: Path, signature: tuple) -> str:
+    """The digest itself, recomputed only when a file's name, time or size changed."""
     digest = hashlib.sha256()
-    files = sorted(p for p in package.rglob("*") if p.is_file() and "__pycache__" not in p.parts
-                   and not any(part.startswith(".") for part in p.relative_to(package).parts))
-    for path in files:
-        digest.update(path.relative_to(package).as_posix().encode() + b"\0")
-        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    for name, _, _ in signature:
+        digest.update(name.encode() + b"\0")
+        digest.update(hashlib.sha256((package / name).read_bytes()).digest())
     return digest.hexdigest()
 
 

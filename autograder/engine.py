@@ -31,8 +31,8 @@ GRADER_VERSION = "2"
 LMS_SEPARATORS = ("_", "-", " ", ".")
 WARM_IMPORTS = ("numpy", "matplotlib", "matplotlib.pyplot", "ipywidgets", "course")
 
-Runner = Callable[[list[dict], Limits], dict]
-"""Runs one notebook's sandbox job (cells, limits) and returns the worker's reply."""
+Runner = Callable[[list[dict], Limits, str | None], dict]
+"""Runs one notebook's sandbox job (cells, limits, learner) and returns the worker's reply."""
 
 
 @dataclass(frozen=True)
@@ -43,11 +43,17 @@ class Submission:
         student: the student id.
         files: the submitted files (readable paths).
         skipped: (file name, status, reason) of each file collect did not store (e.g. ``too_large``).
+        learner_id: whose exercise variants (``course.variants``) the notebook holds; default the student id.
     """
 
     student: str
     files: tuple[Path, ...]
     skipped: tuple[tuple[str, str, str], ...] = ()
+    learner_id: str | None = None
+
+    @property
+    def learner(self) -> str:
+        return self.learner_id or self.student
 
 
 @dataclass
@@ -143,8 +149,8 @@ def _without_run(spec: NotebookSpec, status: str, message: str, file: str | None
 
 # --------------------------------------------------------------------------- judging a run
 
-def finish(prepared: Prepared, reply: dict) -> NotebookResult:
-    """Judge the sandbox's ``reply`` for a prepared notebook; build the autograded notebook."""
+def finish(prepared: Prepared, reply: dict, learner: str | None = None) -> NotebookResult:
+    """Judge the sandbox's ``reply`` for a prepared notebook of ``learner``; build the autograded notebook."""
     spec, plan = prepared.spec, prepared.plan
     run_status = _run_status(reply)
     captures = reply.get("captures") if isinstance(reply.get("captures"), dict) else {}
@@ -156,7 +162,7 @@ def finish(prepared: Prepared, reply: dict) -> NotebookResult:
         if test.grade_id in plan.deleted_tests:
             exercises.append(deleted(test))
         elif isinstance(captures.get(test.grade_id), dict):
-            exercises.append(judge(test, captures[test.grade_id]))
+            exercises.append(judge(test, captures[test.grade_id], learner))
         else:
             exercises.append(not_reached(test, why))
     notes = list(prepared.notes)
@@ -202,7 +208,9 @@ def _where(plan: Plan, last_job_cell) -> str:
 def fingerprint(assignment: AssignmentSpec, submission: Submission, limits: Limits) -> str:
     """Changes whenever the submission's bytes (or skipped files), the source notebook, the course package
     (the hidden tests' expected values come from it), the limits or the grader change."""
-    digest = hashlib.sha256(f"{GRADER_VERSION}|{assignment.sha256}|{course_digest()}|{limits}".encode())
+    limit_values = (float(limits.timeout_s), int(limits.memory_bytes), int(limits.output_bytes),
+                    int(limits.file_bytes), int(limits.max_tasks))  # 20 and 20.0 s are the same limit
+    digest = hashlib.sha256(f"{GRADER_VERSION}|{assignment.sha256}|{course_digest()}|{limit_values}".encode())
     for path in sorted(submission.files):
         digest.update(path.name.encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
     for name, status, reason in sorted(submission.skipped):
@@ -225,10 +233,10 @@ def prepare_safely(assignment: AssignmentSpec, submission: Submission,
         return [Prepared(spec, _grader_failure(spec, error)) for spec in assignment.notebooks]
 
 
-def finish_safely(item: Prepared, reply: dict) -> NotebookResult:
+def finish_safely(item: Prepared, reply: dict, learner: str | None = None) -> NotebookResult:
     """``finish``, with a failure of the grader itself becoming the notebook's ``sandbox_error``."""
     try:
-        return finish(item, reply)
+        return finish(item, reply, learner)
     except Exception as error:  # never let one submission stop the batch
         return _grader_failure(item.spec, error)
 
@@ -241,7 +249,8 @@ def grade_one(assignment: AssignmentSpec, submission: Submission, others: list[A
         if item.result is not None:
             notebooks.append(item.result)
         else:
-            notebooks.append(finish_safely(item, run(item.plan.job_cells(), limits)))
+            learner = submission.learner
+            notebooks.append(finish_safely(item, run(item.plan.job_cells(), limits, learner), learner))
     return SubmissionResult(submission.student, assignment.name, notebooks, fingerprint_)
 
 
@@ -261,16 +270,17 @@ def grade_submissions(assignment: AssignmentSpec, submissions: Iterable[Submissi
         waiting[submission.student] = [slots, fingerprint(assignment, submission, limits)]
         for index, item in enumerate(prepared):
             if item.result is None:
-                run_queue.append(((submission.student, index, item), item.plan.job_cells(), limits))
+                run_queue.append(((submission, index, item), item.plan.job_cells(), limits, submission.learner))
     for student in [s for s, (slots, _) in waiting.items() if None not in slots]:
         slots, fp = waiting.pop(student)
         yield SubmissionResult(student, assignment.name, slots, fp)
     if not run_queue:
         return
     with WorkerPool(sandbox_settings(assignment, isolated), jobs) as pool:
-        for (student, index, item), reply in pool.run_all(run_queue):
+        for (submission, index, item), reply in pool.run_all(run_queue):
+            student = submission.student
             slots, fp = waiting[student]
-            slots[index] = finish_safely(item, reply)
+            slots[index] = finish_safely(item, reply, submission.learner)
             if None not in slots:
                 del waiting[student]
                 yield SubmissionResult(student, assignment.name, slots, fp)

@@ -30,6 +30,7 @@ import builtins
 import contextlib
 import functools
 import importlib
+import inspect
 import io
 import sys
 import warnings
@@ -114,14 +115,25 @@ def exercise_calls(source: str, imports: tuple[str, ...]) -> tuple[tuple[object,
     return tuple(resolved)
 
 
-def _judge_by_verdict(test: TestCell, calls, values: dict) -> ExerciseResult:
-    """Judge a course exercise cell with the exercises' pure ``verdict``."""
+def _takes_learner(exercise) -> bool:
+    """Whether ``exercise.verdict`` judges per learner (an exercise family with a variant per student)."""
+    try:
+        return "learner" in inspect.signature(exercise.verdict).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def _judge_by_verdict(test: TestCell, calls, values: dict, learner: str | None) -> ExerciseResult:
+    """Judge a course exercise cell with the exercises' pure ``verdict`` (``learner``'s variant for a family)."""
     lines = []
     for exercise, method, variable in calls:
         if variable not in values:
             return _failed(test, NameError(f"name '{variable}' is not defined"), "\n".join(lines))
         try:
-            problem = exercise.verdict(values[variable])
+            if learner is not None and _takes_learner(exercise):
+                problem = exercise.verdict(values[variable], learner=learner)
+            else:
+                problem = exercise.verdict(values[variable])
         except Exception as error:  # a verdict that cannot decide fails the test, as running it would
             return _failed(test, error, "\n".join(lines))
         if method == "check":
@@ -218,12 +230,15 @@ def nbgrader_score(test: TestCell, outputs: list[dict]) -> float:
 
 # --------------------------------------------------------------------------- verdicts
 
-def judge(test: TestCell, captured: dict) -> ExerciseResult:
-    """Decide ``test`` on the captured plain values (see the module's docstring for how)."""
+def judge(test: TestCell, captured: dict, learner: str | None = None) -> ExerciseResult:
+    """Decide ``test`` on the captured plain values (see the module's docstring for how).
+
+    ``learner``: the student graded; an exercise family judges the answer against that student's own variant.
+    """
     values = values_from_plain(captured)
     calls = exercise_calls(test.source, test.imports)
     if calls is not None:
-        return _judge_by_verdict(test, calls, values)
+        return _judge_by_verdict(test, calls, values, learner)
     return _judge_by_running(test, values)
 
 

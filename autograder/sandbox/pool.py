@@ -188,8 +188,8 @@ class WorkerPool:
     def __exit__(self, *exc_info) -> None:
         pass
 
-    def run_all(self, jobs: Iterable[tuple[object, list[dict], Limits]]) -> Iterator[tuple[object, dict]]:
-        """Run every ``(key, cells, limits)`` job; yield ``(key, reply)`` in completion order.
+    def run_all(self, jobs: Iterable[tuple]) -> Iterator[tuple[object, dict]]:
+        """Run every ``(key, cells, limits[, learner])`` job; yield ``(key, reply)`` in completion order.
 
         A reply's ``status`` is ``ok`` or a limit the notebook hit (``timeout``,
         ``kernel_died``...), or ``sandbox_error`` when the infrastructure failed twice.
@@ -197,8 +197,8 @@ class WorkerPool:
         pending: queue.Queue = queue.Queue()
         results: queue.Queue = queue.Queue()
         count = 0
-        for key, cells, limits in jobs:
-            pending.put((key, cells, limits))
+        for key, cells, limits, *learner in jobs:
+            pending.put((key, cells, limits, learner[0] if learner else None))
             count += 1
         workers = [Worker(self.settings, slot) for slot in range(min(self.size, count))]
         stop = threading.Event()
@@ -228,17 +228,18 @@ class WorkerPool:
         try:
             while not stop.is_set():
                 try:
-                    key, cells, limits = pending.get_nowait()
+                    key, cells, limits, learner = pending.get_nowait()
                 except queue.Empty:
                     return
-                results.put((key, run_with_retry(worker, self._job_ids, cells, limits, stop)))
+                results.put((key, run_with_retry(worker, self._job_ids, cells, limits, stop, learner)))
         finally:
             worker.stop()
 
 
 def run_with_retry(worker: Worker, job_ids: Iterator[int], cells: list[dict], limits: Limits,
-                   stop: threading.Event | None = None) -> dict:
-    """Run one notebook's ``cells`` on ``worker``; retry once on a fresh worker if the infrastructure failed.
+                   stop: threading.Event | None = None, learner: str | None = None) -> dict:
+    """Run one notebook's ``cells`` on ``worker`` (as ``learner``'s notebook); retry once on a fresh worker if the
+    infrastructure failed.
 
     The reply's ``status`` is ``ok``, a limit the notebook hit (``timeout``, ``kernel_died``...),
     or ``sandbox_error`` when the worker was lost or the child never started, twice.
@@ -248,7 +249,7 @@ def run_with_retry(worker: Worker, job_ids: Iterator[int], cells: list[dict], li
         if stop is not None and stop.is_set():
             problems.append("grading was interrupted")
             break
-        job = {"job": next(job_ids), "cells": cells, "limits": limits.as_job()}
+        job = {"job": next(job_ids), "cells": cells, "limits": limits.as_job(), "learner": learner}
         started = time.monotonic()
         try:
             reply = worker.run(job, limits.timeout_s + HOST_GRACE_S)

@@ -7,7 +7,8 @@ also bound into the sandbox.
 Frames: a 4-byte big-endian length, then UTF-8 JSON holding one object.
 
 * host -> worker (stdin): one ``{"kind": "hello", ...settings}`` frame, then jobs
-  ``{"job": id, "cells": [{"source", "capture", "key"}], "limits": {...}}``.
+  ``{"job": id, "cells": [{"source", "capture", "key"}], "limits": {...}, "learner": id or null}``
+  (``learner``: the student whose exercise variants the notebook shows, ``COURSE_LEARNER_ID`` in the child).
 * worker -> host (stdout): ``{"kind": "ready"}`` once, then one ``{"kind": "done"}`` per job.
 * child -> worker (a pipe per job): ``started``, ``capture``, ``cell``, ``outputs``,
   ``event``, ``crash`` and ``finished`` frames.

@@ -30,6 +30,7 @@ import time
 from autograder.sandbox.protocol import MISSING, encode_frame, frame_sender, read_frame, split_frames, to_plain, write_all
 from autograder.sandbox.shell import close_figures, prepare_shell, warm_up
 
+LEARNER_ENV = "COURSE_LEARNER_ID"
 POLL_INTERVAL_S = 0.01
 STALL_LIMIT_S = 20.0
 TASK_MARGIN = 4
@@ -44,6 +45,8 @@ def run_child(job: dict, result_fd: int, uid: int | None) -> None:
     send = frame_sender(result_fd)
     try:
         _enter_jail(limits, uid)
+        if isinstance(job.get("learner"), str):  # whose exercise variants the notebook shows (course.variants)
+            os.environ[LEARNER_ENV] = job["learner"]
         shell = prepare_shell(send, limits)
         send({"kind": "started", "pid": os.getpid()})
         for index, cell in enumerate(job["cells"]):
