@@ -239,7 +239,7 @@ def export_path(named: Path | None, workspace: Path) -> Path:
     path = named if named is not None and named.is_absolute() else workspace / (named or DEFAULT_EXPORT)
     repo = Path(__file__).resolve().parent.parent
     if path.resolve().parent == repo:
-        raise ValueError(f"{path}: not in the course's repository root; name a path in your workspace "
+        raise ValueError(f"{path}: the repository root belongs to the course; name a path in your workspace "
                          f"({workspace}) or outside the repository")
     return path
 
