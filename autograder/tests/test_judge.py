@@ -98,3 +98,16 @@ def test_names_imported_by_the_course_s_locked_cells_come_from_the_host_not_the_
     source = "assert np.isclose(answer, 3.0)"
     test = TestCell("t", 1.0, source, source, ("answer",), 0, (imports["np"],))
     assert judge(test, {"answer": {"t": "float", "v": 3.0}, "np": {"t": "other", "type": "FakeNumpy"}}).passed
+
+
+def test_an_exercise_family_is_judged_against_the_graded_student_s_own_variant():
+    from course.segments.batch_size import checks
+
+    family = checks.CRITICAL_BATCH_OWN
+    answers = {name: float(family.exercise(family.params(name)).expected()) for name in ("alice", "bob", "carol")}
+    alice, other = "alice", next(n for n in ("bob", "carol") if answers[n] != answers["alice"])
+    test = make_test("from course.segments.batch_size import checks\n"
+                     "checks.CRITICAL_BATCH_OWN.check(critical_batch_own)\n", 1)
+    captured = {"critical_batch_own": {"t": "float", "v": answers[alice]}}
+    assert judge(test, captured, learner=alice).score == 1
+    assert judge(test, captured, learner=other).score == 0
