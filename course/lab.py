@@ -20,7 +20,7 @@ import os
 import sys
 from pathlib import Path
 
-from course import flashcards, progress, server, workspace
+from course import flashcards, progress, server, variants, workspace
 
 INSTRUCTOR_PLUGINS = (
     "@jupyter/nbgrader:formgrader",
@@ -67,6 +67,7 @@ def learner_environment(workspace_dir: Path) -> dict[str, str]:
         "JUPYTER_CONFIG_DIR": str(learner_config_dir(workspace_dir)),
         progress.ENV_VAR: str(workspace_dir / workspace.PROGRESS_FILE),
         flashcards.ENV_VAR: str(workspace_dir / workspace.FLASHCARDS_FILE),
+        variants.WORKSPACE_ENV: str(workspace_dir),  # whose numbers: the id kept in the workspace
     }
 
 

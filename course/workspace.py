@@ -27,7 +27,7 @@ import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
 
-from course import progress
+from course import progress, variants
 from course.segments import SEGMENTS, Segment
 
 REPO = Path(__file__).resolve().parent.parent
@@ -311,8 +311,16 @@ def progress_rows(workspace: Path, passed: dict[str, bool], release: Path = RELE
             "passed": sum(1 for v in variables if passed.get(v)),
             "exercises": len(variables),
             "outdated": segment.assignment in outdated,
+            "mastery": mastery(workspace, segment, passed),
         })
     return rows
+
+
+def mastery(workspace: Path, segment: Segment, passed: dict[str, bool]) -> tuple[int, int]:
+    """(skills mastered, skills with own numbers): right on the learner's own variant and on a fresh one."""
+    families = variants.families(segment.module("checks"))
+    log = variants.practice_log(workspace)
+    return sum(variants.mastered(f.key, bool(passed.get(f.variable)), log) for f in families), len(families)
 
 
 def _points(value: float) -> str:
@@ -338,6 +346,9 @@ def progress_html(workspace: Path, passed: dict[str, bool] | None = None, releas
             done += f'<br>{row["passed"]} of {row["exercises"]} exercises right'
             if points.manual:
                 done += f" · {_points(points.manual)} points graded by your instructor"
+            mastered, skills = row["mastery"]
+            if skills:
+                done += f"<br>{mastered} of {skills} skills mastered (your numbers and one fresh set)"
         lines.append(f"<tr><td>{segment.number}</td><td>{link}</td><td>{html.escape(segment.teaches)}</td>"
                      f"<td>{done}</td></tr>")
     lines.append("</table>")
@@ -385,6 +396,9 @@ def start_page(workspace: Path, release: Path = RELEASE) -> dict:
         "overwrites your copies: a newer version is put beside yours, with your answers copied in.\n\n"
         "The table counts **points**, as the grader does: for each segment, the points of the exercises that "
         "were right at your last check. Run the cell below to refresh it.\n\n"
+        "Some exercises give **you your own numbers** (the grader grades yours). Under each of them, *practise "
+        "again* draws fresh numbers; a skill counts as **mastered** once you have it right on your own numbers "
+        "and on at least one fresh set.\n\n"
         "At the end of each segment, **Check my notebook against the grader** runs the full check (the "
         "grader's hidden tests) and shows your points per exercise, never the answers. Flashcards for each "
         "segment are at the end of its notebook; `python -m course.flashcards export` exports them all for "

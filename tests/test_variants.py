@@ -185,3 +185,17 @@ def test_two_learners_get_different_numbers(family):
     """Copying a neighbour's numbers does not work: most pairs of learners differ."""
     drawn = [tuple(sorted(family.params(learner).items())) for learner in LEARNERS]
     assert len(set(drawn)) >= 4, f"{family.key} draws too few distinct variants"
+
+
+def test_start_page_counts_mastery(tmp_path):
+    """START shows, per segment with families, how many skills are mastered (own numbers + a fresh set)."""
+    from course import workspace as ws
+    from course.segments import all_segments
+
+    segment = next(s for s in all_segments() if variants.families(s.module("checks")))
+    family = variants.families(segment.module("checks"))[0]
+    assert ws.mastery(tmp_path, segment, {})[0] == 0
+    variants.record_practice(family.key, 1, True, tmp_path)
+    assert ws.mastery(tmp_path, segment, {family.variable: True}) == (1, len(variants.families(segment.module("checks"))))
+    assert "1 of" in ws.progress_html(tmp_path, {family.variable: True}) and "skills mastered" in \
+        ws.progress_html(tmp_path, {family.variable: True})
