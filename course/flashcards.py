@@ -84,6 +84,11 @@ CARDS: tuple[Card, ...] = (
     Card("04-constraints", "04", "Why did Ilya call pipelining 'not wise'?",
          "It constrains architecture: cross-layer tricks (attention to earlier layers' residuals) span stages, "
          "and uneven layers (sliding-window vs global attention) unbalance them; that slows research."),
+    Card("04-long-context", "04", "With interleaved local and global layers, what does an even split's efficiency "
+         "tend to at long context?",
+         "$\\eta \\to \\text{mean}_s\\, g_s / \\max_s g_s$, with $g_s$ the global layers on stage $s$: past the window "
+         "only they grow. 61 layers at 5 local : 1 global over 8 stages: 62.5%, though every stage holds 7 or 8 "
+         "layers. $\\eta$ is an efficiency (at most 1), unlike segment 5's inefficiency."),
     Card("05-six", "05", "Why does training cost 6 FLOPs per parameter per token?",
          "2 for the forward pass (multiply + add) and 4 for the backward pass, which needs gradients for both "
          "the activations and the weights."),

@@ -14,6 +14,7 @@ from dataclasses import replace
 from course.exercise import HINT_UNIT_1000, ChoiceExercise, Exercise, Mistake
 from course.models import imbalance
 from course.presets import chips
+from course.variants import Family
 
 CONTEXT_TOKENS = 131_072
 """Context of every sequence in the exercises [tokens]."""
@@ -225,10 +226,8 @@ NOT_WISE_REASON = ChoiceExercise(
     variable="not_wise_reason",
     options={
         "a": "Pipeline bubbles cannot be made small, however many micro-batches are in flight.",
-        "b": "Splitting the layers over stages puts more weight bytes on each GPU.",
-        "c": "Stage boundaries constrain the architecture: layers of unequal cost must be balanced across stages, "
-             "and connections that skip across layers must cross the network; working around that slows "
-             "research iteration.",
+        "b": "Splitting the layers over stages puts more weight bytes on each GPU than before.",
+        "c": "Stage boundaries constrain the architecture, and redesigning around them slows research.",
         "d": "Sending even one residual vector per token between stages saturates the scale-out network.",
     },
     correct="c",
@@ -242,12 +241,179 @@ NOT_WISE_REASON = ChoiceExercise(
 )
 """The lecture's reason pipelining is 'not wise'."""
 
+
+# --------------------------------------------------------------------------------------------------
+# Exercises 7 and 8: the long-context limit of the efficiency, and an argument that misses it
+# --------------------------------------------------------------------------------------------------
+
+LIMIT_STAGES = 8
+"""Exercise 7: the stack of the exercises, split evenly into 8 stages."""
+
+
+def globals_per_stage(layers: int, local_per_global: int, stages: int) -> list[int]:
+    """Global layers on each stage of an even split [count]."""
+    pattern = imbalance.layer_pattern(layers, local_per_global)
+    edges = imbalance.stage_edges(imbalance.even_split(layers, stages))
+    return [sum(kind == imbalance.GLOBAL for kind in pattern[a:b]) for a, b in zip(edges[:-1], edges[1:])]
+
+
+def stage_layouts(layers: int, local_per_global: int, stages: int) -> list[str]:
+    """Each stage of an even split as a string of L (local) and G (global)."""
+    pattern = imbalance.layer_pattern(layers, local_per_global)
+    edges = imbalance.stage_edges(imbalance.even_split(layers, stages))
+    return ["".join("G" if kind == imbalance.GLOBAL else "L" for kind in pattern[a:b])
+            for a, b in zip(edges[:-1], edges[1:])]
+
+
+def long_context_efficiency(layers: int, local_per_global: int, stages: int) -> float:
+    """Limit of the even split's efficiency as the context grows: mean global layers per stage over the most."""
+    counts = globals_per_stage(layers, local_per_global, stages)
+    return sum(counts) / len(counts) / max(counts)
+
+
+def _limit() -> float:
+    stack = exercise_stack()
+    return long_context_efficiency(stack.layers, stack.local_per_global, LIMIT_STAGES)
+
+
+def _layer_count_ratio() -> float:
+    split = imbalance.even_split(exercise_stack().layers, LIMIT_STAGES)
+    return sum(split) / len(split) / max(split)
+
+
+LONG_CONTEXT_LIMIT = Exercise(
+    variable="long_context_efficiency_8",
+    unit="a fraction (0 to 1)",
+    expected=_limit,
+    rel_tol=0.01,
+    mistakes=(
+        Mistake(lambda e: _layer_count_ratio(),
+                "That compares layer counts. Past the window a local layer costs almost nothing next to a global "
+                "one: compare the global layers per stage."),
+        Mistake(lambda e: min(globals_per_stage(exercise_stack().layers, exercise_stack().local_per_global,
+                                                LIMIT_STAGES)) / 2,
+                "Use the mean number of global layers per stage over the largest, not the smallest over it."),
+        Mistake(lambda e: 1 / e, HINT_INVERTED),
+        Mistake(lambda e: e * 100, HINT_PERCENT),
+        Mistake(lambda e: _efficiency("even"),
+                "That is the efficiency at 131,072 tokens, where the fixed time still counts; the question asks "
+                "for the limit as the context grows without bound."),
+    ),
+    magnitude=(1e-3, 1e3),
+)
+"""Long-context limit of the even 8-stage split's efficiency (5 local : 1 global, 61 layers) [fraction]."""
+
+LAYER_COUNT_ARGUMENT = ChoiceExercise(
+    variable="layer_count_argument",
+    options={
+        "a": "Global layers cost more at every context, so even short prompts are unbalanced.",
+        "b": "Past the window, cost follows global layers: 1 or 2 per stage gives 62.5%.",
+        "c": "With 8 stages the bubble, not the split, bounds the efficiency near 7/8.",
+        "d": "An even split puts the extra layers on the last stages, which slows them.",
+    },
+    correct="b",
+    hints={
+        "a": "Below the window every layer reads the same KV cache and costs the same; the imbalance starts past it.",
+        "c": "The efficiency here is about unequal stages in steady state; the bubble is a separate cost.",
+        "d": "The even split gives the extra layers to the *first* stages, and that is not the flaw anyway.",
+    },
+)
+"""A colleague: "8 even stages hold 7 or 8 layers each, so the efficiency is at least 7/8 at any context." The flaw?"""
+
+
+# --------------------------------------------------------------------------------------------------
+# Families (issue 12)
+# --------------------------------------------------------------------------------------------------
+
+def _draw_mix(rng) -> dict:
+    layers = rng.choice([24, 32, 48, 61, 64, 80])
+    local = rng.choice([1, 2, 3, 5, 7])
+    stages = rng.choice([2, 3, 4, 6, 8])
+    return {"layers": layers, "local_per_global": local, "period": local + 1, "stages": stages,
+            "split": ", ".join(str(n) for n in imbalance.even_split(layers, stages)),
+            "layout": " | ".join(stage_layouts(layers, local, stages))}
+
+
+def _mix_mistakes(params) -> tuple[Mistake, ...]:
+    counts = globals_per_stage(params["layers"], params["local_per_global"], params["stages"])
+    split = imbalance.even_split(params["layers"], params["stages"])
+    return (
+        Mistake(lambda e: sum(split) / len(split) / max(split),
+                "That compares layer counts; at long context compare the global layers per stage."),
+        Mistake(lambda e: min(counts) / max(counts), "Use the mean stage over the slowest, not the fastest."),
+        Mistake(lambda e: 1 / e, HINT_INVERTED),
+        Mistake(lambda e: e * 100, HINT_PERCENT),
+    )
+
+
+MY_LONG_CONTEXT_EFFICIENCY = Family(
+    key="04-layer-mix",
+    variable="my_long_context_efficiency",
+    unit="a fraction (0 to 1)",
+    draw=_draw_mix,
+    statement=("Your stack: **{layers}** layers, **{local_per_global} local : 1 global** repeated (layer $i$, "
+               "counted from 1, is global when $i$ is a multiple of {period}), split evenly into "
+               "**{stages}** stages of {split} layers:\n\n`{layout}`\n\nAs the context grows far past the window, "
+               "what does the pipeline efficiency (mean stage time over the slowest) tend to? Set "
+               "`my_long_context_efficiency` as a fraction between 0 and 1."),
+    answer=lambda params: long_context_efficiency(params["layers"], params["local_per_global"], params["stages"]),
+    mistakes=_mix_mistakes,
+    magnitude=(1e-3, 1e3),
+)
+"""Exercise 2b: long-context efficiency limit of an even split of the learner's own layer mix [fraction]."""
+
+
+def _draw_residual(rng) -> dict:
+    layers = rng.choice([32, 48, 61, 64, 80])
+    stages = rng.choice([2, 3, 4, 6, 8])
+    return {"layers": layers, "stages": stages, "hidden_size": rng.choice([4096, 5120, 7168, 8192]),
+            "split": ", ".join(str(n) for n in imbalance.even_split(layers, stages))}
+
+
+def _residual_answer(params) -> float:
+    return imbalance.residual_bytes_from_other_stages(params["layers"] - 1,
+                                                      imbalance.even_split(params["layers"], params["stages"]),
+                                                      params["hidden_size"])
+
+
+def _residual_mistakes(params) -> tuple[Mistake, ...]:
+    per_layer = params["hidden_size"] * imbalance.RESIDUAL_BYTES_PER_VALUE
+    return (
+        Mistake(lambda e: (params["layers"] - 1) * per_layer,
+                "You counted every earlier layer; those on the last layer's own stage are already local."),
+        Mistake(lambda e: e + per_layer, "Count the outputs of earlier transformer layers only; leave the embedding "
+                                         "out."),
+        Mistake(lambda e: e / imbalance.RESIDUAL_BYTES_PER_VALUE, "You counted values, not bytes: bf16 takes 2 bytes."),
+        Mistake(lambda e: e * 8, "That is in bits; give bytes."),
+        Mistake(lambda e: e / 1000, HINT_UNIT_1000),
+    )
+
+
+MY_RESIDUAL_BYTES = Family(
+    key="04-residual-bytes",
+    variable="my_residual_bytes_per_token",
+    unit="bytes",
+    draw=_draw_residual,
+    statement=("Your model: **{layers}** layers of hidden size **{hidden_size:,}** (bf16 residuals), split evenly "
+               "into **{stages}** stages of {split} layers, with attention to all earlier residuals. How many bytes "
+               "must one token at the **last** layer fetch from other stages (leave the embedding out)? Set "
+               "`my_residual_bytes_per_token` (bytes)."),
+    answer=_residual_answer,
+    mistakes=_residual_mistakes,
+    magnitude=(1e-3, 1e12),
+)
+"""Exercise 4b: residual bytes the last layer fetches from other stages, the learner's own model and split [bytes]."""
+
 EXERCISES = (
     SLOWEST_STAGE_MS,
     EVEN_SPLIT_EFFICIENCY,
+    MY_LONG_CONTEXT_EFFICIENCY,
     BEST_SPLIT_EFFICIENCY,
     RESIDUAL_BYTES_PER_TOKEN,
+    MY_RESIDUAL_BYTES,
     RESIDUAL_FETCH_MS,
     NOT_WISE_REASON,
+    LONG_CONTEXT_LIMIT,
+    LAYER_COUNT_ARGUMENT,
 )
 """Every exercise of the segment, in notebook order."""
