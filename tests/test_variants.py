@@ -199,3 +199,19 @@ def test_start_page_counts_mastery(tmp_path):
     assert ws.mastery(tmp_path, segment, {family.variable: True}) == (1, len(variants.families(segment.module("checks"))))
     assert "1 of" in ws.progress_html(tmp_path, {family.variable: True}) and "skills mastered" in \
         ws.progress_html(tmp_path, {family.variable: True})
+
+
+def test_every_segment_has_at_least_two_families_shown_in_its_notebook():
+    """Issue 12: two family exercises per segment, each shown (show()) and checked in the notebook."""
+    import json
+
+    from course.segments import all_segments
+    from tests.notebooks import source_notebook
+
+    for segment in all_segments():
+        found = variants.families(segment.module("checks"))
+        assert len(found) >= 2, f"{segment.assignment}: {len(found)} families"
+        text = json.dumps(json.loads(source_notebook(segment.assignment).read_text())["cells"])
+        names = {name for name, value in vars(segment.module("checks")).items() if value in found}
+        for name in names:
+            assert f"checks.{name}.show()" in text and f"checks.{name}.check(" in text, (segment.assignment, name)
