@@ -10,7 +10,7 @@ import numpy as np
 
 from course.presets import chips, llms
 from course.segments.batch_size import plot
-from course.segments.batch_size.view import BatchSizeView, view
+from course.segments.batch_size.view import CHIP_MULTIPLIERS, BatchSizeView, view
 from course.widgets.explorer import Explorer, Scene, explorer_factory
 
 
@@ -68,8 +68,8 @@ def batch_size_explorer(llm: llms.LLM = llms.DEEPSEEK_V3) -> Explorer:
         "expert_reads": widgets.Dropdown(options=[("full model every step", "full"),
                                                   ("expected (experts touched)", "expected")],
                                          value="full", description="expert reads"),
-        "chips": widgets.Dropdown(options=[("fewest for the weights", 1), ("2 × that", 2), ("4 × that", 4)],
-                                  value=1, description="chips"),
+        "chips": widgets.Dropdown(options=[("fewest for the weights" if m == 1 else f"{m} × that", m)
+                                           for m in CHIP_MULTIPLIERS], value=1, description="chips"),
     }
     scene = Scene(layout=plot.LAYOUT, view=functools.partial(view, llm=llm), draw=plot.draw, update=plot.update,
                   readout=readout)

@@ -20,6 +20,9 @@ EXPERT_READS = ("full", "expected")
 """Weight-read models: the whole model every step (the lecture), or the expected MoE read
 (``course.models.expert_reads``)."""
 
+CHIP_MULTIPLIERS = (1, 2, 4)
+"""Chip counts the explorer offers, as multiples of the fewest chips that hold the weights [factor]."""
+
 
 @dataclass(frozen=True)
 class BatchSizeView:
@@ -37,8 +40,8 @@ class BatchSizeView:
         compute_bound: whether the selected batch is compute-bound.
         tokens_per_s: output tokens per second of the group at the selected batch [tokens/s].
         mfu: model FLOPs utilisation there [fraction].
-        latency_ylim, cost_ylim: y limits of the two panels, whole decades holding every roofline chip's
-            curves [ms], [USD per million tokens].
+        latency_ylim, cost_ylim: y limits of the two panels, whole decades holding the curves of every
+            menu choice (``menu_independent_limits``) [ms], [USD per million tokens].
     """
 
     batch: np.ndarray
@@ -129,20 +132,25 @@ def _sweep(chip: chips.Chip, precision: roofline.Precision, active_fraction: flo
 
 
 @lru_cache(maxsize=512)
-def chip_independent_limits(active_fraction: float, context_tokens: float, price_usd_per_chip_hour: float,
-                            llm: llms.LLM, precision_name: str = "fp8", step_model: str = "overlap",
-                            expert_reads: str = "full", chip_multiplier: int = 1,
-                            ) -> tuple[tuple[float, float], tuple[float, float]]:
-    """Latency [ms] and cost [USD per million tokens] limits holding the curves of every roofline chip, so
-    switching chips moves the curves, not the axes (whole decades)."""
+def menu_independent_limits(active_fraction: float, context_tokens: float, price_usd_per_chip_hour: float,
+                            llm: llms.LLM) -> tuple[tuple[float, float], tuple[float, float]]:
+    """Latency [ms] and cost [USD per million tokens] limits holding the curves of every menu choice (each
+    roofline chip, named precision, step model, expert-read model and chip multiplier), so a menu change
+    moves the curves, not the axes (whole decades)."""
     latency, cost = [], []
     for chip in chips.roofline_chips().values():
-        _, _, sweep = _sweep(chip, chip_precision(chip, precision_name), active_fraction, context_tokens, llm,
-                             step_model, expert_reads, chip_multiplier)
-        latency += [sweep.compute_s * 1e3, np.broadcast_to(sweep.memory_s, BATCH_GRID.shape) * 1e3,
-                    sweep.step_s * 1e3]
-        cost.append(roofline.cost_per_million_tokens(sweep, price_usd_per_chip_hour))
-    return log_limits(*latency), log_limits(*cost)
+        for precision_name in dict.fromkeys(chip_precision(chip, name).name for name in roofline.PRECISIONS):
+            precision = roofline.precision_named(precision_name)
+            for expert_reads in EXPERT_READS:
+                for chip_multiplier in CHIP_MULTIPLIERS:
+                    _, _, sweep = _sweep(chip, precision, active_fraction, context_tokens, llm,
+                                         roofline.STEP_MODELS[0], expert_reads, chip_multiplier)
+                    latency += [sweep.compute_s, sweep.memory_s]
+                    for step_model in roofline.STEP_MODELS:  # the same compute and HBM times, combined otherwise
+                        step = replace(sweep, step_model=step_model)
+                        latency.append(step.step_s)
+                        cost.append(roofline.cost_per_million_tokens(step, price_usd_per_chip_hour))
+    return log_limits(*(np.asarray(values) * 1e3 for values in latency)), log_limits(*cost)
 
 
 def batch_size_view(*, batch: float, active_fraction: float, context_tokens: float, chip: chips.Chip,
@@ -178,10 +186,10 @@ def batch_size_view(*, batch: float, active_fraction: float, context_tokens: flo
     max_batch = memory.max_batch_that_fits(total_params=shape["total_params"], context_tokens=context_tokens,
                                            kv_bytes_per_token=shape["kv_bytes_per_token"], chip=chip,
                                            n_chips=n_chips, precision=precision)
-    if precision == chip_precision(chip, precision.name) and chip in chips.roofline_chips().values():
-        latency_ylim, cost_ylim = chip_independent_limits(active_fraction, context_tokens, price_usd_per_chip_hour,
-                                                          llm, precision.name, step_model, expert_reads,
-                                                          chip_multiplier)
+    if (chip in chips.roofline_chips().values() and precision.name in roofline.PRECISIONS
+            and precision == chip_precision(chip, precision.name) and chip_multiplier in CHIP_MULTIPLIERS):
+        latency_ylim, cost_ylim = menu_independent_limits(active_fraction, context_tokens, price_usd_per_chip_hour,
+                                                          llm)
     else:
         latency_ylim, cost_ylim = log_limits(compute_ms, memory_ms, sweep.step_s * 1e3), log_limits(cost)
     return BatchSizeView(
