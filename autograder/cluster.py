@@ -102,7 +102,7 @@ def grade_on_cluster(scheduler: str, assignment: AssignmentSpec, submissions: li
             submission = next(queue, None)
             if submission is None:
                 return False
-            fp = fingerprint(assignment, submission, limits)
+            fp = fingerprint(assignment, submission, limits, expected)
             future = client.submit(grade_task, assignment_f, others_f, submission.student,
                                    _task_arguments(submission), submission.skipped, limits, isolated, expected, fp,
                                    key=f"grade-{assignment.name}-{submission.student}-{fp[:16]}", pure=False)

@@ -205,12 +205,14 @@ def _where(plan: Plan, last_job_cell) -> str:
 
 # --------------------------------------------------------------------------- submissions
 
-def fingerprint(assignment: AssignmentSpec, submission: Submission, limits: Limits) -> str:
+def fingerprint(assignment: AssignmentSpec, submission: Submission, limits: Limits, course: str | None = None) -> str:
     """Changes whenever the submission's bytes (or skipped files), the source notebook, the course package
-    (the hidden tests' expected values come from it), the limits or the grader change."""
+    (the hidden tests' expected values come from it; ``course`` is its digest, computed when not given),
+    the limits or the grader change."""
     limit_values = (float(limits.timeout_s), int(limits.memory_bytes), int(limits.output_bytes),
                     int(limits.file_bytes), int(limits.max_tasks))  # 20 and 20.0 s are the same limit
-    digest = hashlib.sha256(f"{GRADER_VERSION}|{assignment.sha256}|{course_digest()}|{limit_values}".encode())
+    course = course or course_digest()
+    digest = hashlib.sha256(f"{GRADER_VERSION}|{assignment.sha256}|{course}|{limit_values}".encode())
     for path in sorted(submission.files):
         digest.update(path.name.encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
     for name, status, reason in sorted(submission.skipped):
@@ -264,10 +266,11 @@ def grade_submissions(assignment: AssignmentSpec, submissions: Iterable[Submissi
     """
     waiting: dict[str, list] = {}
     run_queue = []
+    course = course_digest()
     for submission in submissions:
         prepared = prepare_safely(assignment, submission, others)
         slots = [p.result for p in prepared]
-        waiting[submission.student] = [slots, fingerprint(assignment, submission, limits)]
+        waiting[submission.student] = [slots, fingerprint(assignment, submission, limits, course)]
         for index, item in enumerate(prepared):
             if item.result is None:
                 run_queue.append(((submission, index, item), item.plan.job_cells(), limits, submission.learner))

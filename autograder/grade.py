@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from autograder import statuses
 from autograder.cohort import Cohort, cohort_lock, register_assignment
 from autograder.collect import recover_interrupted, skipped_files, submitted_files
+from autograder.course import course_digest
 from autograder.engine import Submission, fingerprint, grade_submissions
 from autograder.progress import ProgressBar
 from autograder.records import read_timestamp, record_submission, stored_results, write_autograded
@@ -67,6 +68,7 @@ def _grade_locked(cohort: Cohort, name: str, jobs: int, limits: Limits, force: b
     if students:
         wanted = [s for s in wanted if s in set(students)]
     report = GradeReport(name)
+    course = course_digest()
     with cohort.gradebook() as gradebook:
         stored = stored_results(gradebook, name)
         todo = []
@@ -75,7 +77,7 @@ def _grade_locked(cohort: Cohort, name: str, jobs: int, limits: Limits, force: b
             submission = Submission(student, tuple(submitted_files(folder)), skipped_files(folder))
             row = stored.get((name, student))
             if (not force and row is not None and row["status"] not in statuses.RETRIED
-                    and row["fingerprint"] == fingerprint(assignment, submission, limits)):
+                    and row["fingerprint"] == fingerprint(assignment, submission, limits, course)):
                 report.skipped += 1
                 continue
             todo.append(submission)

@@ -1,12 +1,18 @@
 """Throughput of the cohort autograder against stock ``nbgrader autograde``, on the same machine, in one run.
 
 Builds a synthetic cohort of segment-1 submissions (a seeded mix of right, wrong and
-broken notebooks), grades it with stock nbgrader in a temporary nbgrader course
-directory and with ``python -m autograder grade`` (sandbox on) in a temporary cohort,
-checks that both give the same score to every honest submission (right or wrong,
-nothing broken), and prints submissions per second for each and the ratio.
+broken notebooks; exercise families answered with each student's own variant), grades
+it with stock nbgrader in a temporary nbgrader course directory and with
+``python -m autograder grade`` (sandbox on) in a temporary cohort, checks that both give
+the same score to every honest submission (right or wrong, nothing broken), and prints
+submissions per second for each and the ratio.
 
-    .venv/bin/python benchmarks/grading.py [--submissions 100] [--jobs N] [--keep]
+With ``--scheduler`` it also grades the same cohort on a Dask cluster started here on
+127.0.0.1 (a scheduler and 1, then 2, single-threaded workers), or on the cluster at
+``--scheduler tcp://HOST:PORT``, and prints those rates beside the others, with the
+measured cost per submission and what it implies for 100,000 submissions.
+
+    .venv/bin/python benchmarks/grading.py [--submissions 100] [--jobs N] [--scheduler [ADDRESS]] [--keep]
 
 Takes a few minutes on 2 cores (stock nbgrader needs ~1 s or more per submission).
 Not part of the test suite.
@@ -56,7 +62,7 @@ def synthetic_cohort(count: int, seed: int) -> dict[str, tuple[str, bytes]]:
         answers = {}
         for exercise, variable in exercises:
             good = kind == "right" or (kind == "mixed" and rng.random() < 0.5)
-            answers[variable] = f"{variable} = {(right_value if good else wrong_value)(exercise)!r}"
+            answers[variable] = f"{variable} = {(right_value if good else wrong_value)(exercise, student)!r}"
         if kind == "broken":
             broken = BROKEN_KINDS[number % len(BROKEN_KINDS)]
             if broken == "not_json":
@@ -104,9 +110,10 @@ def run_stock(work: Path, cohort: dict[str, tuple[str, bytes]]) -> tuple[float, 
     return seconds, scores
 
 
-def run_autograder(work: Path, cohort: dict[str, tuple[str, bytes]], jobs: int) -> tuple[float, dict[str, float]]:
-    """Grade with ``python -m autograder grade`` (sandboxed); return (seconds, student -> score)."""
-    root = work / "cohort"
+def run_autograder(work: Path, cohort: dict[str, tuple[str, bytes]], jobs: int,
+                   scheduler: str | None = None, name: str = "cohort") -> tuple[float, dict[str, float]]:
+    """Grade with ``python -m autograder grade`` (sandboxed, locally or on ``scheduler``); (seconds, student -> score)."""
+    root = work / name
     handle = init_cohort(root)
     register_assignment(handle, ASSIGNMENT)
     for student, (_, data) in cohort.items():
@@ -114,12 +121,13 @@ def run_autograder(work: Path, cohort: dict[str, tuple[str, bytes]], jobs: int) 
         target.parent.mkdir(parents=True)
         target.write_bytes(data)
     started = time.monotonic()
-    subprocess.run([sys.executable, "-m", "autograder", "grade", str(root), ASSIGNMENT, "--jobs", str(jobs)],
+    where = ["--scheduler", scheduler] if scheduler else ["--jobs", str(jobs)]
+    subprocess.run([sys.executable, "-m", "autograder", "grade", str(root), ASSIGNMENT, *where],
                    cwd=REPO, check=True, env=env_with_venv_bin())
     seconds = time.monotonic() - started
-    from autograder.records import open_gradebook, stored_results
+    from autograder.records import stored_results
 
-    with open_gradebook(handle) as gradebook:
+    with handle.gradebook() as gradebook:
         rows = stored_results(gradebook, ASSIGNMENT)
     return seconds, {student: float(rows[(ASSIGNMENT, student)]["score"]) for student in cohort}
 
@@ -130,6 +138,8 @@ def main() -> int:
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="autograder sandboxes in parallel")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--keep", action="store_true", help="keep the temporary folders")
+    parser.add_argument("--scheduler", nargs="?", const="local", metavar="tcp://HOST:PORT",
+                        help="also grade on a Dask cluster: 1 and 2 local workers, or the cluster at this address")
     args = parser.parse_args()
     cohort = synthetic_cohort(args.submissions, args.seed)
     counts = {kind: sum(1 for k, _ in cohort.values() if k == kind) for kind, _ in MIX}
@@ -141,6 +151,7 @@ def main() -> int:
         ours_s, ours = run_autograder(work, cohort, args.jobs)
         print(f"autograder grade (sandboxed, --jobs {args.jobs}): {ours_s:.1f} s, "
               f"{len(cohort) / ours_s:.2f} submissions/s")
+        clusters = run_clusters(work, cohort, args.scheduler, ours) if args.scheduler else []
     finally:
         if args.keep:
             print(f"kept {work}")
@@ -153,7 +164,40 @@ def main() -> int:
         print(f"  DIFFERENT {student} ({cohort[student][0]}): nbgrader {theirs:g}, autograder {mine:g}")
     print(f"speed-up: {stock_s / ours_s:.1f}x ({len(cohort) / ours_s:.2f} vs {len(cohort) / stock_s:.2f} "
           "submissions/s)")
-    return 1 if different else 0
+    cores = os.cpu_count() or 1
+    per_submission = min([ours_s] + [seconds for _, seconds, _ in clusters]) * cores / len(cohort)
+    print(f"side by side [submissions/s]: stock {len(cohort) / stock_s:.2f}, local pool {len(cohort) / ours_s:.2f}"
+          + "".join(f", {label} {len(cohort) / seconds:.2f}" for label, seconds, _ in clusters))
+    print(f"cost per submission: {per_submission:.3f} core-seconds (best batch time x {cores} cores / submissions, "
+          f"start-up included); 100,000 submissions: {100_000 * per_submission / 3600:.1f} core-hours, e.g. "
+          f"{100_000 * per_submission / 3600 / 32:.1f} h on 32 single-core Dask workers")
+    mismatched = [label for label, _, same in clusters if not same]
+    for label in mismatched:
+        print(f"  DIFFERENT scores between the local pool and {label}")
+    return 1 if different or mismatched else 0
+
+
+def run_clusters(work: Path, cohort: dict[str, tuple[str, bytes]], scheduler: str,
+                 local: dict[str, float]) -> list[tuple[str, float, bool]]:
+    """Grade on Dask: (label, seconds, same scores as the local pool) for 1 and 2 local workers, or ``scheduler``."""
+    from autograder.tests.services import start_dask
+
+    if scheduler != "local":
+        seconds, scores = run_autograder(work, cohort, 0, scheduler, "cohort-cluster")
+        print(f"autograder grade --scheduler {scheduler}: {seconds:.1f} s, {len(cohort) / seconds:.2f} submissions/s")
+        return [(f"cluster at {scheduler}", seconds, scores == local)]
+    measured = []
+    for workers in (1, 2):
+        cluster = start_dask(workers)
+        try:
+            seconds, scores = run_autograder(work, cohort, 0, cluster.address, f"cohort-dask-{workers}")
+        finally:
+            cluster.stop()
+        label = f"Dask {workers} worker{'s' * (workers > 1)}"
+        print(f"autograder grade --scheduler ({label} x 1 thread on this machine): {seconds:.1f} s, "
+              f"{len(cohort) / seconds:.2f} submissions/s")
+        measured.append((label, seconds, scores == local))
+    return measured
 
 
 if __name__ == "__main__":
