@@ -40,7 +40,8 @@ class MoeView:
         tokens_per_chip: tokens each GPU sends per layer [tokens]; layers: MoE layers of the model [count].
         model_name: the model whose layer count the readout uses.
         x_max: right end of both x axes [chips]; layer_ylim [µs], token_ylim [ns]: y limits, whole decades
-            holding every fabric's curves (log axes: they move only when a curve crosses a decade).
+            holding every fabric's curves in every wire format (``menu_independent_limits``; log axes: they
+            move only when a curve crosses a decade).
     """
 
     name: str
@@ -75,6 +76,31 @@ class MoeView:
         return ()
 
 
+def menu_independent_limits(tokens_per_chip: float, hidden_size: int, experts_per_token: int,
+                            drawn: tuple[moe.Fabric, ...], max_chips: int = MAX_CHIPS,
+                            ) -> tuple[tuple[float, float], tuple[float, float]]:
+    """Layer-time [µs] and per-token [ns] limits holding the curves of every fabric in ``drawn`` (overall and
+    per network) in every wire format, so a menu change moves the curves, not the axes (whole decades).
+
+    Args:
+        tokens_per_chip: tokens each GPU sends per layer [tokens].
+        hidden_size: model width [values]; experts_per_token: routed experts per token [count].
+        drawn: the fabrics the figure draws (selected and others); max_chips: largest EP degree [chips].
+    """
+    layer, token = [], []
+    for dispatch, combine in WIRE_FORMATS.values():
+        bytes_per_token = moe.dispatch_combine_bytes_per_token(hidden_size, experts_per_token,
+                                                               dispatch_bytes_per_value=dispatch,
+                                                               combine_bytes_per_value=combine)
+        for fabric in drawn:
+            time = moe.all_to_all_time(tokens_per_chip, moe.ep_degrees(fabric.domain_size, max_chips), fabric,
+                                       hidden_size=hidden_size, experts_per_token=experts_per_token,
+                                       bytes_per_token=bytes_per_token)
+            layer += [time.total_s * 1e6, time.scale_up_s * 1e6, time.scale_out_s * 1e6]
+            token.append(time.per_token_s * 1e9)
+    return log_limits(*layer, pad=1.2), log_limits(*token, pad=1.2)
+
+
 def moe_view(*, fabric: moe.Fabric, tokens_per_chip: float, hidden_size: int, experts_per_token: int,
              others: tuple[moe.Fabric, ...] = (), wire_format: str = "fp8-bf16", max_chips: int = MAX_CHIPS,
              llm: llms.LLM = llms.DEEPSEEK_V3) -> MoeView:
@@ -105,6 +131,8 @@ def moe_view(*, fabric: moe.Fabric, tokens_per_chip: float, hidden_size: int, ex
         other_lines.append((other.name, other_ep, other_time.per_token_s * 1e9))
     per_token_ns = sweep.per_token_s * 1e9
     total_us = sweep.total_s * 1e6
+    layer_ylim, token_ylim = menu_independent_limits(tokens_per_chip, hidden_size, experts_per_token,
+                                                     (fabric, *others), max_chips)
     return MoeView(
         name=fabric.name,
         domain_size=domain,
@@ -121,10 +149,8 @@ def moe_view(*, fabric: moe.Fabric, tokens_per_chip: float, hidden_size: int, ex
         layers=moe.moe_layers(llm),
         model_name=llm.name,
         x_max=float(max([ep.max(), *(line[1].max() for line in other_lines)])),
-        layer_ylim=log_limits(*(moe.all_to_all_time(tokens_per_chip, moe.ep_degrees(f.domain_size, max_chips), f,
-                                                    **shape).total_s * 1e6 for f in (fabric, *others)),
-                              sweep.scale_up_s * 1e6, sweep.scale_out_s * 1e6, pad=1.2),
-        token_ylim=log_limits(per_token_ns, *(line[2] for line in other_lines), pad=1.2),
+        layer_ylim=layer_ylim,
+        token_ylim=token_ylim,
     )
 
 
