@@ -13,11 +13,11 @@ from course.widgets.explorer import Explorer, Scene, explorer_factory
 def readout(view: PipelineView) -> str:
     """HTML under the figure: the bubble or busy share, sequences in flight, and memory per stage."""
     if view.mode == "training":
-        head = (f"Training: each stage idles {view.stages - 1} of every {view.microbatches + view.stages - 1} "
+        head = (f"Training, p = {view.stages} stages, m = {view.microbatches} micro-batches: each stage idles {view.stages - 1} of every {view.microbatches + view.stages - 1} "
                 f"slots, a bubble of <b>{view.bubble:.1%}</b>, then waits for the gradient sync and weight update.")
     else:
         busy = 1 - view.bubble
-        head = (f"Decode: with {view.microbatches} micro-batches in flight each stage is busy <b>{busy:.0%}</b> "
+        head = (f"Decode, p = {view.stages} stages: with {view.microbatches} micro-batches in flight each stage is busy <b>{busy:.0%}</b> "
                 f"of the time; it takes at least p = {view.stages} to keep every stage busy.")
     m = view.memory
     return (

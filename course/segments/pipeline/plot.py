@@ -34,7 +34,8 @@ FORWARD_LIGHTEN = 0.45
 COLORS = {"weights": "#1f77b4", "kv": "#d62728", "total": "black", "capacity": "gray", "crossover": "#ff7f0e",
           "published": "#2ca02c"}
 
-LAYOUT = FigureLayout(width_in=10.0, height_in=4.4, bottom_in=1.25, top_in=0.35, left_in=0.7, gap_in=0.9)
+LAYOUT = FigureLayout(width_in=10.0, height_in=4.4, bottom_in=1.25, top_in=0.35, left_in=0.7, right_in=0.35,
+                      gap_in=0.9)
 """Two panels, with room below each for its legend."""
 
 CURVE_ZORDER = 3
@@ -119,7 +120,8 @@ def draw(axes: list[Axes], view: PipelineView) -> PipelineArtists:
     crossover_line = memory_ax.axvline(1.0, color=COLORS["crossover"], ls=":", lw=1.5, label="KV = weights", **line)
     marker_line = memory_ax.axvline(1.0, color=COLORS["published"], ls="-", lw=1, alpha=0.7,
                                     label=view.memory.marker_label, **line)
-    memory_ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncols=3, fontsize=7, frameon=False)
+    memory_ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncols=3, fontsize=7, frameon=False,
+                     columnspacing=1.0)
     artists = PipelineArtists(image, separators, flush_line, schedule_ax, weights_line, kv_line, total_line,
                               capacity_line, crossover_line, marker_line, memory_ax)
     update(artists, view)

@@ -130,11 +130,15 @@ class PipelineView:
         return self.title
 
 
-def schedule_title(mode: str, stages: int, microbatches: int, bubble: float) -> str:
+SCHEDULE_TITLES = {"training": "GPipe training schedule", "decode": "Decode schedule (steady state)"}
+"""Title of the schedule panel by mode; p, m and the bubble are in the readout, so a slider event draws no text."""
+
+
+def schedule_title(mode: str) -> str:
     """Title of the schedule panel."""
-    if mode == "training":
-        return f"GPipe training: p={stages}, m={microbatches}, bubble {bubble:.1%}"
-    return f"Decode: p={stages}, m={microbatches} in flight, idle {bubble:.0%}"
+    if mode not in SCHEDULE_TITLES:
+        raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+    return SCHEDULE_TITLES[mode]
 
 
 def pipeline_view(*, mode: str, stages: int, microbatches: int, sequences_per_microbatch: float,
@@ -184,7 +188,7 @@ def pipeline_view(*, mode: str, stages: int, microbatches: int, sequences_per_mi
         saving_published=float(pipeline.stage_memory_saving(published, weights, stages, kv,
                                                             sequences_per_microbatch)),
         frame=schedule_frame(stages, microbatches),
-        title=schedule_title(mode, stages, microbatches, bubble),
+        title=schedule_title(mode),
         model_name=llm.name,
     )
 
