@@ -88,9 +88,9 @@ def _fast_sqlite(gradebook) -> None:
 
     def configure(connection, _record) -> None:
         cursor = connection.cursor()
+        cursor.execute("PRAGMA busy_timeout=30000")  # first: another process may hold the file for a moment
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
 
     event.listen(gradebook.engine, "connect", configure)
