@@ -13,7 +13,7 @@ import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from course.plots.common import PNG_DPI, decode_png, encode_png
+from course.plots.common import PNG_DPI, PngEncoder, decode_png, encode_png
 from course.widgets.explorer import registered_explorers
 
 EXPLORERS = [pytest.param(factory, id=name) for name, factory in registered_explorers()]
@@ -131,3 +131,22 @@ def test_png_round_trip():
     assert np.array_equal(decode_png(encode_png(rgba)), rgba)
     rgba[..., 3] = 255
     assert np.array_equal(decode_png(encode_png(rgba)), rgba)
+
+
+def test_png_encoder_reusing_bands_decodes_every_frame():
+    """A stream of frames where one row, no row or every row changes, the size or the alpha too: each PNG from
+    the band-reusing encoder decodes (Pillow) to exactly its frame."""
+    rng = np.random.default_rng(2)
+    encoder = PngEncoder(band_rows=4)
+    frame = rng.integers(0, 256, size=(19, 6, 4), dtype=np.uint8)
+    frame[..., 3] = 255
+    frames = [frame]
+    for row in (0, 7, 18):
+        changed = frames[-1].copy()
+        changed[row, 2, :3] ^= 0xFF
+        frames += [changed, changed]
+    frames.append(rng.integers(0, 256, size=(19, 6, 4), dtype=np.uint8))  # with transparency
+    frames.append(rng.integers(0, 256, size=(9, 5, 4), dtype=np.uint8))  # another size
+    frames.append(frame)
+    for index, rgba in enumerate(frames):
+        assert np.array_equal(decode_png(encoder.encode(rgba)), rgba), f"frame {index}"

@@ -4,7 +4,8 @@
   full draw of the same view places the axes alike and costs no layout solve.
 - ``plain_log_axes``, ``nice_ceiling``, ``log_limits``: axes whose limits move in steps, so that
   a slider moves the curves, not the axes (an explorer redraws its background only when they move).
-- ``encode_png`` / ``decode_png``: the explorer image, PNG at zlib level 1.
+- ``PngEncoder`` / ``encode_png`` / ``decode_png``: the explorer image, PNG at zlib level 1; the encoder
+  recompresses only the row bands that changed since its last frame.
 - ``PlotArtists``: what a plot's ``draw`` returns: its artists, naming the ones that move.
 """
 
@@ -127,30 +128,73 @@ def _plain_number(value: float, _position) -> str:
     return f"{value:g}"
 
 
-def encode_png(rgba: np.ndarray, compress_level: int = PNG_COMPRESS_LEVEL) -> bytes:
-    """PNG bytes of an (height, width, 4) uint8 RGBA array, no row filter, zlib ``compress_level``.
+PNG_BAND_ROWS = 16
+"""Image rows compressed together by ``PngEncoder``: a band whose pixels did not change since the last frame
+reuses its compressed bytes [rows]."""
 
-    An opaque image (every alpha 255, as a figure on a white face) is written as RGB: a quarter fewer bytes
-    to compress. Written out by hand because Pillow's encoder at the same level takes about as long plus
-    its copy.
+
+class PngEncoder:
+    """PNG encoder for a stream of frames of one size that recompresses only the row bands that changed.
+
+    Each band of ``band_rows`` rows is deflated on its own and ends on a byte boundary (a sync flush), so the
+    bands' raw deflate blocks concatenate into one valid zlib stream (as pigz does). A blitted frame changes
+    only the rows its moving artists cross, so most bands reuse the previous frame's bytes: about half the
+    compression time of the whole image, for PNGs ~5% larger.
+
+    Args:
+        compress_level: zlib level [0-9].
+        band_rows: rows per band [rows].
     """
-    height, width, _ = rgba.shape
-    opaque = bool(rgba[..., 3].min() == 255)
-    channels = 3 if opaque else 4
-    rows = np.empty((height, 1 + width * channels), dtype=np.uint8)
-    rows[:, 0] = 0  # filter type "None" on every row
-    pixels = rows[:, 1:].reshape(height, width, channels)
-    for channel in range(channels):  # one plane at a time: ~5x faster than copying 3-byte pixels at once
-        pixels[..., channel] = rgba[..., channel]
-    compressor = zlib.compressobj(compress_level)
-    data = compressor.compress(rows.data) + compressor.flush()
 
-    def chunk(kind: bytes, payload: bytes) -> bytes:
-        return len(payload).to_bytes(4, "big") + kind + payload + zlib.crc32(kind + payload).to_bytes(4, "big")
+    def __init__(self, compress_level: int = PNG_COMPRESS_LEVEL, band_rows: int = PNG_BAND_ROWS):
+        if band_rows < 1:
+            raise ValueError(f"band_rows must be at least 1, got {band_rows}")
+        self.compress_level = compress_level
+        self.band_rows = band_rows
+        self._bands: dict[tuple, tuple[bytes, bytes]] = {}  # (shape, first row) -> (raw rows, deflated)
 
-    colour_type = 2 if opaque else 6  # truecolour, or truecolour with alpha
-    header = width.to_bytes(4, "big") + height.to_bytes(4, "big") + bytes([8, colour_type, 0, 0, 0])
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", data) + chunk(b"IEND", b"")
+    def encode(self, rgba: np.ndarray) -> bytes:
+        """PNG bytes of an (height, width, 4) uint8 RGBA array, no row filter.
+
+        An opaque image (every alpha 255, as a figure on a white face) is written as RGB: a quarter fewer bytes
+        to compress. Written out by hand because Pillow's encoder at the same level takes about as long plus its
+        copy, and cannot reuse unchanged bands.
+        """
+        height, width, _ = rgba.shape
+        opaque = bool(rgba[..., 3].min() == 255)
+        channels = 3 if opaque else 4
+        rows = np.empty((height, 1 + width * channels), dtype=np.uint8)
+        rows[:, 0] = 0  # filter type "None" on every row
+        pixels = rows[:, 1:].reshape(height, width, channels)
+        for channel in range(channels):  # one plane at a time: ~5x faster than copying 3-byte pixels at once
+            pixels[..., channel] = rgba[..., channel]
+        shape = rows.shape
+        parts = []
+        bands = {}
+        for first in range(0, height, self.band_rows):
+            raw = rows[first:first + self.band_rows].tobytes()
+            cached = self._bands.get((shape, first))
+            if cached is None or cached[0] != raw:
+                compressor = zlib.compressobj(self.compress_level, zlib.DEFLATED, -zlib.MAX_WBITS)
+                cached = (raw, compressor.compress(raw) + compressor.flush(zlib.Z_SYNC_FLUSH))
+            bands[(shape, first)] = cached
+            parts.append(cached[1])
+        self._bands = bands
+        # zlib header (deflate, 32 KiB window), the bands, an empty final block, the Adler-32 of the raw rows
+        data = b"\x78\x01" + b"".join(parts) + b"\x03\x00" + zlib.adler32(rows).to_bytes(4, "big")
+
+        def chunk(kind: bytes, payload: bytes) -> bytes:
+            return (len(payload).to_bytes(4, "big") + kind + payload
+                    + zlib.crc32(kind + payload).to_bytes(4, "big"))
+
+        colour_type = 2 if opaque else 6  # truecolour, or truecolour with alpha
+        header = width.to_bytes(4, "big") + height.to_bytes(4, "big") + bytes([8, colour_type, 0, 0, 0])
+        return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", data) + chunk(b"IEND", b"")
+
+
+def encode_png(rgba: np.ndarray, compress_level: int = PNG_COMPRESS_LEVEL) -> bytes:
+    """PNG bytes of an (height, width, 4) uint8 RGBA array at zlib ``compress_level`` (one frame of ``PngEncoder``)."""
+    return PngEncoder(compress_level).encode(rgba)
 
 
 def decode_png(data: bytes) -> np.ndarray:

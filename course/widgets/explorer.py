@@ -18,7 +18,8 @@ A segment's explorer (``course/segments/<name>/explorer.py``) declares its contr
    changes, only this step and the next run);
 4. every event restores the saved background (``canvas.restore_region``) and draws the moving
    artists (``Figure.draw_artist``), in the order a full draw would use;
-5. the canvas' ``buffer_rgba()`` goes out as a PNG at zlib level 1 into the ``Image`` widget.
+5. the canvas' ``buffer_rgba()`` goes out as a PNG at zlib level 1 into the ``Image`` widget; the encoder
+   (``PngEncoder``) recompresses only the row bands that changed since the previous frame.
 
 The public counters ``full_draws``, ``label_draws`` and ``blits`` say which path each event took.
 With ``COURSE_HEADLESS=1`` (``course.headless``) a factory decorated with ``explorer_factory``
@@ -39,7 +40,7 @@ from matplotlib.artist import Artist
 from matplotlib.axes import Axes
 
 from course.headless import Placeholder, is_headless
-from course.plots.common import FigureLayout, PlotArtists, encode_png
+from course.plots.common import FigureLayout, PlotArtists, PngEncoder
 
 
 class View(Protocol):
@@ -111,6 +112,7 @@ class Explorer(widgets.VBox):
         self._background = self._labelled = None
         self._moving: list[Artist] = []
         self._labels: list[Artist] = []
+        self._png = PngEncoder()
         self.image = widgets.Image(format="png", layout=widgets.Layout(width="auto", max_width="100%"))
         self.readout = widgets.HTML()
         control_box = widgets.HBox(list(controls.values()), layout=widgets.Layout(flex_flow="row wrap"))
@@ -158,7 +160,7 @@ class Explorer(widgets.VBox):
         for artist in self._moving:
             self.figure.draw_artist(artist)
         self.view = view
-        self.image.value = encode_png(np.asarray(canvas.buffer_rgba()))
+        self.image.value = self._png.encode(np.asarray(canvas.buffer_rgba()))
         self.readout.value = self.scene.readout(view)
 
     def _draw_labels(self) -> None:
