@@ -20,7 +20,7 @@ COLORS = {"compute": "#1f77b4", "memory": "#d62728", "step": "#9e9e9e", "cost": 
           "critical": "#555555",
           "fits": "#8c564b"}
 
-LAYOUT = FigureLayout(width_in=9.0, height_in=4.2, bottom_in=1.25, top_in=0.3)
+LAYOUT = FigureLayout(width_in=9.0, height_in=4.2, left_in=0.85, bottom_in=1.25, top_in=0.3, gap_in=0.95)
 """Two panels, with room below for the shared legend."""
 
 CURVE_ZORDER = 3

@@ -23,7 +23,7 @@ RELATIVE_TICKS = (1, 1.5, 2, 3, 5, 10, 20)
 RELATIVE_BOTTOM = 0.8
 """Bottom of the relative-cost axis [x]."""
 
-LAYOUT = FigureLayout(width_in=10.0, height_in=4.4, left_in=0.9, bottom_in=1.15, top_in=0.3, gap_in=0.95)
+LAYOUT = FigureLayout(width_in=10.0, height_in=4.5, left_in=0.9, bottom_in=1.15, top_in=0.45, gap_in=0.95)
 """Two panels, with room below for the shared legend (two rows)."""
 
 CURVE_ZORDER = 3
@@ -81,8 +81,8 @@ def draw(axes: list[Axes], view: ContextCostView) -> ContextCostArtists:
 
     relative_ax.yaxis.set_major_locator(FixedLocator(RELATIVE_TICKS))
     relative_ax.set(ylabel="relative to short-context cost / price",
-                    title="Output cost vs output price (dashed), input cost vs input price (solid)")
-    relative_ax.title.set_fontsize(10)
+                    title="Output cost vs output price (dashed),\ninput cost vs input price (solid)")
+    relative_ax.title.set_fontsize(9)
     tiers = []
     for index, step in enumerate(view.price_steps):
         color = TIER_COLORS[index % len(TIER_COLORS)]
