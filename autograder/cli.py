@@ -179,7 +179,10 @@ def cmd_grade(args) -> int:
     from autograder.cohort import open_cohort
     from autograder.grade import grade_assignment
 
-    isolated = _isolation(args) if not args.scheduler else not args.no_sandbox  # the workers need bubblewrap
+    if args.scheduler and not args.no_sandbox:
+        isolated = True  # bubblewrap is needed on the workers, not here
+    else:
+        isolated = _isolation(args)  # first: say at once when bubblewrap is missing
     report = grade_assignment(open_cohort(args.cohort), args.assignment, args.jobs, _limits(args), args.force,
                               isolated, args.students, scheduler=args.scheduler)
     rate = report.graded / report.seconds if report.seconds else 0.0

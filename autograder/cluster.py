@@ -23,6 +23,7 @@ This module is the coordinator's side; ``cluster_worker.py`` is what runs on the
 
 from __future__ import annotations
 
+import uuid
 from typing import Iterator
 
 from autograder import statuses
@@ -82,18 +83,22 @@ def grade_on_cluster(scheduler: str, assignment: AssignmentSpec, submissions: li
         return
     from distributed import KilledWorker, as_completed
 
-    from autograder.cluster_worker import PLUGIN_NAME, CourseMismatch, WarmSandboxes, grade_task
+    from autograder.cluster_worker import PLUGIN_NAME, CourseMismatch, WarmSandboxes, grade_task, worker_report
 
     client = connect(scheduler)
     try:
         expected = course_digest()
         client.register_plugin(WarmSandboxes(), name=PLUGIN_NAME)
-        for address, digest in client.run(course_digest).items():
-            if digest != expected:
+        for address, report in client.run(worker_report, isolated).items():
+            if report["course"] != expected:
                 raise ClusterError(f"the Dask worker {address} has another version of the course package "
-                                   f"({digest[:12]}, here {expected[:12]}): install the same course on every worker")
+                                   f"({report['course'][:12]}, here {expected[:12]}): install the same course on "
+                                   "every worker")
+            if report["sandbox"]:
+                raise ClusterError(f"the Dask worker {address} cannot sandbox submissions: {report['sandbox']}")
         assignment_f, others_f = client.scatter([assignment, others], broadcast=True, hash=False)
         threads = sum(w.get("nthreads", 1) for w in client.scheduler_info()["workers"].values()) or 1
+        run = uuid.uuid4().hex[:12]  # keys unique per run: a finished run's keys may still be being forgotten
         queue = iter(submissions)
         owners = {}
         running = as_completed(loop=client.loop)
@@ -105,7 +110,7 @@ def grade_on_cluster(scheduler: str, assignment: AssignmentSpec, submissions: li
             fp = fingerprint(assignment, submission, limits, expected)
             future = client.submit(grade_task, assignment_f, others_f, submission.student,
                                    _task_arguments(submission), submission.skipped, limits, isolated, expected, fp,
-                                   key=f"grade-{assignment.name}-{submission.student}-{fp[:16]}", pure=False)
+                                   key=f"grade-{assignment.name}-{submission.student}-{run}", pure=False)
             owners[future.key] = (submission.student, fp)
             running.add(future)
             return True

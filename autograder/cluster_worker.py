@@ -77,6 +77,19 @@ class WarmSandboxes(WorkerPlugin):
             self.idle.setdefault(settings, []).append(sandbox)
 
 
+def worker_report(isolated: bool) -> dict:
+    """What the coordinator checks on every worker before grading: its course digest and its sandbox."""
+    problem = ""
+    if isolated:
+        from autograder.sandbox.bwrap import SandboxUnavailable, find_bwrap
+
+        try:
+            find_bwrap()
+        except SandboxUnavailable as error:
+            problem = str(error)
+    return {"course": course_digest(), "sandbox": problem}
+
+
 def grade_task(assignment: AssignmentSpec, others: list[AssignmentSpec], student: str,
                files: list[tuple[str, bytes, float]], skipped: tuple, limits: Limits, isolated: bool,
                expected_course: str, fingerprint_: str) -> SubmissionResult:

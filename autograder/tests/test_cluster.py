@@ -55,8 +55,8 @@ def kill_when_running(cluster, student: str, grading: tuple, timeout_s: float = 
                     cluster.kill_worker(pids[address])
                     return pids[address]
             time.sleep(0.1)
-    finished(*grading, 1)  # grading ended first: its error, if any, is the failure
-    raise AssertionError(f"{student}'s task never ran")
+    report = finished(*grading, 1)  # grading ended first: its error, if any, is the failure
+    raise AssertionError(f"{student}'s task never ran: {[(r.status, r.message) for r in report.results]}")
 
 
 def in_background(function, *args, **kwargs):
@@ -108,7 +108,8 @@ def test_a_killed_worker_loses_nothing_and_results_match_the_local_run(template,
     remote = finished(thread, box)
     dask_cluster.add_worker()
     assert remote.graded == local.graded == len(CASES) + 1
-    assert outcome(remote.results) == outcome(local.results)
+    assert outcome(remote.results) == outcome(local.results), [r.message for r in remote.results
+                                                               if r.status == "sandbox_error"]
     assert outcome(remote.results)["s30-slow"][0] == "graded"
     assert (on_cluster.autograded("s30-slow", SEGMENT_1) / "01-batch-size.ipynb").is_file()
 
