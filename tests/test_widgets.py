@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipywidgets as widgets
 import numpy as np
 import pytest
 
@@ -14,6 +15,12 @@ from course.segments.batch_size.view import batch_size_view
 from course.widgets.explorer import registered_explorers
 
 EXPLORERS = [pytest.param(factory, id=name) for name, factory in registered_explorers()]
+
+MENUS_THAT_MOVE_THE_AXES = {
+    ("imbalance", "local_per_global"): "the stage-time axis is stepped per pattern: an axis holding every "
+                                       "pattern would squash the 7:1 bars to a seventh of it at long context",
+}
+"""(segment, control) of dropdowns whose options may change the axis limits, and why."""
 
 
 @pytest.mark.parametrize("factory", EXPLORERS)
@@ -34,6 +41,21 @@ def test_static_fallback_and_readout(factory):
     assert "image/png" in bundle and "application/vnd.jupyter.widget-view+json" in bundle
     assert explorer.readout.value.strip()
     assert {"course-explorer"} <= set(explorer._dom_classes)
+
+
+@pytest.mark.parametrize(("segment", "factory"), [pytest.param(*item, id=item[0]) for item in registered_explorers()])
+def test_menus_move_the_curves_not_the_axes(segment, factory):
+    """Every dropdown option at the default settings keeps the layout, so a menu change blits (a view's limits
+    hold every option of its menus), unless ``MENUS_THAT_MOVE_THE_AXES`` says why not."""
+    explorer = factory()
+    for name, control in explorer.controls.items():
+        if not isinstance(control, widgets.Dropdown) or (segment, name) in MENUS_THAT_MOVE_THE_AXES:
+            continue
+        default, layout, full_draws = control.value, explorer.view.layout_key, explorer.full_draws
+        for option in [*(value for _, value in control.options), default]:
+            control.value = option
+            assert explorer.view.layout_key == layout, f"{name}={option!r} moved the axes"
+        assert explorer.full_draws == full_draws, name
 
 
 @pytest.mark.parametrize("factory", EXPLORERS)
