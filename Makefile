@@ -53,8 +53,10 @@ $(TEST_INSTALLED): $(INSTALLED)
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 	touch $@
 
+# Two workers (pytest-xdist); loadscope keeps each module (a notebook, the browser session) on one worker.
+PYTEST_ARGS ?= -n 2 --dist loadscope
 test: $(TEST_INSTALLED) system-deps
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 release: $(INSTALLED)
 	$(BIN)/python -m course.release
