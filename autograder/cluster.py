@@ -5,10 +5,11 @@ This module is the coordinator's side; ``cluster_worker.py`` is what runs on the
 * Each Dask worker holds warm sandboxes (``WarmSandboxes``, a worker plugin): bubblewrap
   workers that have imported the course and run the assignment's locked cells, started
   on the first task that needs them and kept for later tasks and later ``grade`` runs.
-* A task is one submission: its file bytes (with their mtimes), the assignment's source
-  notebooks (test cells included) and the limits travel with it, so a worker needs only
-  the course package, this package and bubblewrap, never the cohort folder or the
-  database. The task returns the plain-data ``SubmissionResult``.
+* A task is one submission: its file bytes (with their mtimes) and the limits travel with
+  it, and the assignment's source notebooks (test cells included) with the run, once, as a
+  task the scheduler recomputes if every worker holding it dies. So a worker needs only the
+  course package, this package and bubblewrap, never the cohort folder or the database.
+  The task returns the plain-data ``SubmissionResult``.
 * The coordinator (the ``grade`` process) is the only writer of the cohort folder and
   the gradebook. It keeps a bounded window of tasks in flight, so 100,000 submissions
   never sit in the scheduler's memory at once.
@@ -83,7 +84,7 @@ def grade_on_cluster(scheduler: str, assignment: AssignmentSpec, submissions: li
         return
     from distributed import KilledWorker, as_completed
 
-    from autograder.cluster_worker import PLUGIN_NAME, CourseMismatch, WarmSandboxes, grade_task, worker_report
+    from autograder.cluster_worker import PLUGIN_NAME, CourseMismatch, WarmSandboxes, grade_task, hold, worker_report
 
     client = connect(scheduler)
     try:
@@ -96,9 +97,10 @@ def grade_on_cluster(scheduler: str, assignment: AssignmentSpec, submissions: li
                                    "every worker")
             if report["sandbox"]:
                 raise ClusterError(f"the Dask worker {address} cannot sandbox submissions: {report['sandbox']}")
-        assignment_f, others_f = client.scatter([assignment, others], broadcast=True, hash=False)
-        threads = sum(w.get("nthreads", 1) for w in client.scheduler_info()["workers"].values()) or 1
         run = uuid.uuid4().hex[:12]  # keys unique per run: a finished run's keys may still be being forgotten
+        assignment_f = client.submit(hold, assignment, key=f"assignment-{assignment.name}-{run}", pure=False)
+        others_f = client.submit(hold, others, key=f"assignments-{run}", pure=False)
+        threads = sum(w.get("nthreads", 1) for w in client.scheduler_info()["workers"].values()) or 1
         queue = iter(submissions)
         owners = {}
         running = as_completed(loop=client.loop)

@@ -77,6 +77,12 @@ class WarmSandboxes(WorkerPlugin):
             self.idle.setdefault(settings, []).append(sandbox)
 
 
+def hold(value):
+    """A task that returns its argument: data the scheduler can recompute if the worker holding it dies
+    (scattered data would be lost with its last worker, and the tasks needing it cancelled)."""
+    return value
+
+
 def worker_report(isolated: bool) -> dict:
     """What the coordinator checks on every worker before grading: its course digest and its sandbox."""
     problem = ""
