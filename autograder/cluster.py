@@ -29,8 +29,8 @@ from typing import Iterator
 
 from autograder import statuses
 from autograder.course import course_digest
-from autograder.engine import Submission, fingerprint
-from autograder.results import ExerciseResult, NotebookResult, SubmissionResult
+from autograder.engine import Submission, fingerprint, result_without_run
+from autograder.results import SubmissionResult
 from autograder.sandbox.pool import Limits
 from autograder.spec import AssignmentSpec
 
@@ -50,12 +50,7 @@ def _task_arguments(submission: Submission) -> list[tuple[str, bytes, float]]:
 
 def failed_result(assignment: AssignmentSpec, student: str, fingerprint_: str, detail: str) -> SubmissionResult:
     """A submission the cluster could not grade: ``sandbox_error`` on each notebook (retried by the next run)."""
-    notebooks = []
-    for spec in assignment.notebooks:
-        exercises = [ExerciseResult(t.grade_id, 0.0, t.points, "not_graded", statuses.describe(statuses.SANDBOX_ERROR),
-                                    "", statuses.SANDBOX_ERROR) for t in spec.tests]
-        notebooks.append(NotebookResult(spec.name, statuses.SANDBOX_ERROR, detail, [detail], exercises,
-                                        max_score=spec.max_score))
+    notebooks = [result_without_run(spec, statuses.SANDBOX_ERROR, detail) for spec in assignment.notebooks]
     return SubmissionResult(student, assignment.name, notebooks, fingerprint_)
 
 

@@ -155,9 +155,12 @@ def init_cohort(root: Path, course_source: Path | None = None, db_url: str | Non
     except BaseException:
         if created:
             shutil.rmtree(root, ignore_errors=True)
-        elif not existing:
+        elif not existing:  # it was an empty folder: empty it again
             for child in root.iterdir():
-                shutil.rmtree(child, ignore_errors=True) if child.is_dir() else child.unlink()
+                if child.is_dir():
+                    shutil.rmtree(child, ignore_errors=True)
+                else:
+                    child.unlink()
         raise
 
 

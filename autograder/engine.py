@@ -112,15 +112,15 @@ def prepare(assignment: AssignmentSpec, submission: Submission, others: list[Ass
     for spec in assignment.notebooks:
         path, status, note = choose_file(spec, files, len(assignment.notebooks) == 1, submission.skipped)
         if path is None:
-            prepared.append(Prepared(spec, _without_run(spec, status, note)))
+            prepared.append(Prepared(spec, result_without_run(spec, status, note)))
             continue
         intake = read_notebook(path)
         if not intake.ok:
-            prepared.append(Prepared(spec, _without_run(spec, intake.status, intake.message, path.name)))
+            prepared.append(Prepared(spec, result_without_run(spec, intake.status, intake.message, path.name)))
             continue
         wrong = _wrong_assignment(intake.notebook, spec, assignment, others)
         if wrong:
-            prepared.append(Prepared(spec, _without_run(spec, statuses.WRONG_ASSIGNMENT, wrong, path.name)))
+            prepared.append(Prepared(spec, result_without_run(spec, statuses.WRONG_ASSIGNMENT, wrong, path.name)))
             continue
         plan = plan_notebook(spec, intake.notebook)
         notes = ([note] if note else []) + intake.notes + plan.notes
@@ -141,7 +141,8 @@ def _wrong_assignment(notebook: dict, spec: NotebookSpec, assignment: Assignment
     return ""
 
 
-def _without_run(spec: NotebookSpec, status: str, message: str, file: str | None = None) -> NotebookResult:
+def result_without_run(spec: NotebookSpec, status: str, message: str, file: str | None = None) -> NotebookResult:
+    """A notebook decided without running it: ``status`` with 0 points on every test."""
     exercises = [ExerciseResult(t.grade_id, 0.0, t.points, "not_graded", statuses.describe(status), "", status)
                  for t in spec.tests]
     return NotebookResult(spec.name, status, message, exercises=exercises, max_score=spec.max_score, file=file)
@@ -291,4 +292,4 @@ def grade_submissions(assignment: AssignmentSpec, submissions: Iterable[Submissi
 
 def _grader_failure(spec: NotebookSpec, error: Exception) -> NotebookResult:
     detail = f"the grader failed on this notebook ({type(error).__name__}: {str(error)[:400]})"
-    return _without_run(spec, statuses.SANDBOX_ERROR, detail)
+    return result_without_run(spec, statuses.SANDBOX_ERROR, detail)
