@@ -23,6 +23,9 @@ def check_notebook(path: Path | str, assignment: str | None = None, source_root:
                    isolated: bool | None = None, limits: Limits | None = None) -> NotebookResult:
     """Grade one notebook against the course's hidden tests; return per-exercise scores and hints.
 
+    Exercise families are judged on the learner's own variant (their id and ``COURSE_VARIANT_SALT``);
+    a copy made from an older release is ``outdated_copy``, its new exercises ``not_in_copy``.
+
     ``assignment`` defaults to the one the notebook looks like. ``isolated`` defaults
     to using bubblewrap when it is installed (a learner checking their own notebook
     may run without it).
@@ -47,8 +50,15 @@ def check_notebook(path: Path | str, assignment: str | None = None, source_root:
             isolated = True
         except SandboxUnavailable:
             isolated = False
+    from course.variants import course_salt
+
+    from autograder.course import with_release_fingerprints
+    from autograder.families import VariantContext
+
+    spec = with_release_fingerprints(spec, root)
     submission = Submission("self", (path,), learner_id=own_learner_id(path.parent))
-    results = list(grade_submissions(spec, [submission], everything, limits or Limits(), 1, isolated))
+    variants = VariantContext(salt=course_salt())  # the learner's own salt (the hub's); no roster: no one else's
+    results = list(grade_submissions(spec, [submission], everything, limits or Limits(), 1, isolated, variants))
     return results[0].notebooks[0]
 
 

@@ -25,6 +25,22 @@ def build_parser() -> argparse.ArgumentParser:
     init.add_argument("--db-url", help="nbgrader db_url, e.g. postgresql://user@host/db with the password in "
                       "PGPASSFILE or PGPASSWORD (default: SQLite in the cohort folder)")
     init.add_argument("--course-id", help="nbgrader course id (default: llm-inference-economics-<folder name>)")
+    init.add_argument("--variant-salt", metavar="SALT",
+                      help="the course salt of exercise families (kept in COHORT/variant-salt, mode 0600); "
+                      "see also the `salt` command")
+
+    salt = commands.add_parser("salt", help="show or set the cohort's exercise-variant salt (instructor only)")
+    salt.add_argument("cohort", type=Path)
+    salt.add_argument("value", nargs="?", help="the salt to set (default: show the current one)")
+    salt.add_argument("--generate", action="store_true", help="set a new random salt")
+    salt.add_argument("--replace", action="store_true",
+                      help="allow replacing an existing salt (every student's numbers change)")
+
+    variant = commands.add_parser("variant", help="print a student's own exercise numbers and expected answers "
+                                                  "(instructor only)")
+    variant.add_argument("cohort", type=Path)
+    variant.add_argument("student")
+    variant.add_argument("assignment")
 
     roster = commands.add_parser("roster", help="import students from a CSV file")
     roster.add_argument("cohort", type=Path)
@@ -98,6 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     from autograder.cluster import ClusterError
     from autograder.cohort import CohortError
     from autograder.collect import CollectError
+    from autograder.families import SaltError
     from autograder.database import DatabaseError, redact
     from autograder.feedback import FeedbackLeak
     from autograder.roster import RosterError
@@ -108,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return COMMANDS[args.command](args)
     except (ClusterError, CohortError, CollectError, DatabaseError, FeedbackLeak, RosterError, SandboxUnavailable,
-            SpecError, FileNotFoundError, ValueError, SQLAlchemyError) as error:
+            SaltError, SpecError, FileNotFoundError, ValueError, SQLAlchemyError) as error:
         if getattr(args, "json", False):
             print(json.dumps({"error": redact(str(error))}))
         print(f"error: {redact(str(error), _db_url_of(args))}", file=sys.stderr)
@@ -128,14 +145,19 @@ def _db_url_of(args) -> str | None:
 
 
 def cmd_init(args) -> int:
-    from autograder.cohort import init_cohort
-
     from autograder.cohort import CONFIG_NAME, init_cohort
     from autograder.database import redact, url_password
+    from autograder.families import valid_salt, write_salt
 
+    if args.variant_salt is not None:
+        valid_salt(args.variant_salt)  # before anything is written
     cohort = init_cohort(args.cohort, args.course_source, args.db_url, args.course_id)
+    if args.variant_salt is not None:
+        write_salt(cohort.root, args.variant_salt)
     print(f"cohort ready in {cohort.root} (course {cohort.course_id}; gradebook: {redact(cohort.db_url)}; "
           f"assignments: {', '.join(cohort.assignments()) or 'none yet'})")
+    if args.variant_salt is not None:
+        print(f"variant salt kept in {cohort.root / 'variant-salt'} (mode 0600); {SALT_ADVICE}")
     if url_password(cohort.db_url):
         print(f"note: the database password is stored in {cohort.root / CONFIG_NAME} (readable by you only); "
               "prefer a URL without it and PGPASSFILE or PGPASSWORD", file=sys.stderr)
@@ -242,5 +264,65 @@ def cmd_check(args) -> int:
     return 0
 
 
-COMMANDS = {"init": cmd_init, "roster": cmd_roster, "collect": cmd_collect, "grade": cmd_grade,
+SALT_ADVICE = ("give the learners' kernels the same salt (e.g. the hub's environment: "
+               "c.Spawner.environment = {'COURSE_VARIANT_SALT': '...'}), so their notebooks show the numbers "
+               "the grader grades")
+
+
+def cmd_salt(args) -> int:
+    from autograder.cohort import open_cohort
+    from autograder.families import SALT_ENV, SALT_FILE, read_salt, write_salt
+
+    cohort = open_cohort(args.cohort)
+    if args.value is None and not args.generate:
+        current = read_salt(cohort.root)
+        if not current:
+            print(f"no variant salt set in {cohort.root}: every student's numbers follow from their public id "
+                  f"(set one with `python -m autograder salt {cohort.root} --generate`)")
+        else:
+            print(f"{SALT_ENV}={current}")
+            print(f"({cohort.root / SALT_FILE}; {SALT_ADVICE})")
+        return 0
+    if args.value is not None and args.generate:
+        raise ValueError("give a salt or --generate, not both")
+    salt = write_salt(cohort.root, None if args.generate else args.value, args.replace)
+    print(f"variant salt set in {cohort.root / SALT_FILE} (mode 0600): {SALT_ENV}={salt}")
+    print(f"{SALT_ADVICE}; grade regrades every submission with the new salt")
+    return 0
+
+
+def cmd_variant(args) -> int:
+    from autograder.cohort import open_cohort
+    from autograder.families import is_family, own_variant, read_salt
+    from autograder.judge import exercise_calls
+
+    cohort = open_cohort(args.cohort)
+    with cohort.gradebook() as gradebook:
+        roster = {s.id for s in gradebook.students}
+    if args.student not in roster:
+        raise ValueError(f"{args.student!r} is not on the roster of {cohort.root} ({len(roster)} students): check "
+                         "the id, or import it with `python -m autograder roster`")
+    assignment = cohort.assignment(args.assignment)
+    salt = read_salt(cohort.root)
+    print(f"{args.assignment}, student {args.student} ({'cohort salt' if salt else 'no salt: public ids'}):")
+    shown = 0
+    for notebook in assignment.notebooks:
+        for test in notebook.tests:
+            for exercise, _method, _variable in exercise_calls(test.source, test.imports) or ():
+                if not is_family(exercise):
+                    continue
+                variant = own_variant(exercise, args.student, salt)  # once per test cell (check and check_value)
+                params = ", ".join(f"{k}={v!r}" for k, v in variant["params"].items())
+                print(f"\n{test.grade_id} (family {variant['family']}): {variant['variable']} = "
+                      f"{variant['expected']:.6g} {variant['unit']}")
+                print(f"  parameters: {params}")
+                print(f"  statement: {variant['statement']}")
+                shown += 1
+                break
+    if not shown:
+        print("  (no exercise family in this assignment: every student has the same numbers)")
+    return 0
+
+
+COMMANDS = {"init": cmd_init, "salt": cmd_salt, "variant": cmd_variant, "roster": cmd_roster, "collect": cmd_collect, "grade": cmd_grade,
             "feedback": cmd_feedback, "export": cmd_export, "check": cmd_check}

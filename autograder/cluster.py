@@ -30,6 +30,8 @@ from typing import Iterator
 from autograder import statuses
 from autograder.course import course_digest
 from autograder.engine import Submission, fingerprint, result_without_run
+from autograder.families import VariantContext
+from autograder.judge import NO_VARIANTS
 from autograder.results import SubmissionResult
 from autograder.sandbox.pool import Limits
 from autograder.spec import AssignmentSpec
@@ -73,8 +75,12 @@ def connect(scheduler: str):
 
 
 def grade_on_cluster(scheduler: str, assignment: AssignmentSpec, submissions: list[Submission],
-                     others: list[AssignmentSpec], limits: Limits, isolated: bool = True) -> Iterator[SubmissionResult]:
-    """Grade ``submissions`` on the Dask cluster at ``scheduler``; yield each result as it arrives."""
+                     others: list[AssignmentSpec], limits: Limits, isolated: bool = True,
+                     variants: VariantContext = NO_VARIANTS) -> Iterator[SubmissionResult]:
+    """Grade ``submissions`` on the Dask cluster at ``scheduler``; yield each result as it arrives.
+
+    ``variants`` (the salt and the roster) travels once per run, like the assignment.
+    """
     if not submissions:
         return
     from distributed import KilledWorker, as_completed
@@ -95,6 +101,7 @@ def grade_on_cluster(scheduler: str, assignment: AssignmentSpec, submissions: li
         run = uuid.uuid4().hex[:12]  # keys unique per run: a finished run's keys may still be being forgotten
         assignment_f = client.submit(hold, assignment, key=f"assignment-{assignment.name}-{run}", pure=False)
         others_f = client.submit(hold, others, key=f"assignments-{run}", pure=False)
+        variants_f = client.submit(hold, variants, key=f"variants-{run}", pure=False)
         threads = sum(w.get("nthreads", 1) for w in client.scheduler_info()["workers"].values()) or 1
         queue = iter(submissions)
         owners = {}
@@ -104,10 +111,10 @@ def grade_on_cluster(scheduler: str, assignment: AssignmentSpec, submissions: li
             submission = next(queue, None)
             if submission is None:
                 return False
-            fp = fingerprint(assignment, submission, limits, expected)
+            fp = fingerprint(assignment, submission, limits, expected, variants.salt)
             future = client.submit(grade_task, assignment_f, others_f, submission.student,
                                    _task_arguments(submission), submission.skipped, limits, isolated, expected, fp,
-                                   key=f"grade-{assignment.name}-{submission.student}-{run}", pure=False)
+                                   variants_f, key=f"grade-{assignment.name}-{submission.student}-{run}", pure=False)
             owners[future.key] = (submission.student, fp)
             running.add(future)
             return True

@@ -19,6 +19,8 @@ from distributed import WorkerPlugin, get_worker
 
 from autograder.course import course_digest
 from autograder.engine import Submission, grade_one, sandbox_settings
+from autograder.families import VariantContext
+from autograder.judge import NO_VARIANTS
 from autograder.results import SubmissionResult
 from autograder.sandbox.bwrap import SandboxSettings
 from autograder.sandbox.pool import Limits, Worker, run_with_retry
@@ -98,7 +100,7 @@ def worker_report(isolated: bool) -> dict:
 
 def grade_task(assignment: AssignmentSpec, others: list[AssignmentSpec], student: str,
                files: list[tuple[str, bytes, float]], skipped: tuple, limits: Limits, isolated: bool,
-               expected_course: str, fingerprint_: str) -> SubmissionResult:
+               expected_course: str, fingerprint_: str, variants: VariantContext = NO_VARIANTS) -> SubmissionResult:
     """Runs on a Dask worker: grade one submission in this worker's warm sandboxes."""
     mine = course_digest()
     if mine != expected_course:
@@ -114,7 +116,7 @@ def grade_task(assignment: AssignmentSpec, others: list[AssignmentSpec], student
             paths.append(path)
         submission = Submission(student, tuple(sorted(paths)), tuple(tuple(s) for s in skipped))
         with plugin.borrow(sandbox_settings(assignment, isolated)) as sandbox:
-            def run(cells: list[dict], run_limits: Limits, learner: str | None) -> dict:
-                return run_with_retry(sandbox, plugin.job_ids, cells, run_limits, None, learner)
+            def run(cells: list[dict], run_limits: Limits, learner: str | None, salt: str) -> dict:
+                return run_with_retry(sandbox, plugin.job_ids, cells, run_limits, None, learner, salt)
 
-            return grade_one(assignment, submission, others, limits, run, fingerprint_)
+            return grade_one(assignment, submission, others, limits, run, fingerprint_, variants)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
+import json
 from pathlib import Path
 
 from autograder.spec import AssignmentSpec, list_assignments, load_assignment
@@ -58,3 +60,22 @@ def is_inside(path: Path, folder: Path) -> bool:
     except ValueError:
         return False
     return True
+
+
+def with_release_fingerprints(assignment: AssignmentSpec, course_source: Path) -> AssignmentSpec:
+    """``assignment`` with each notebook's current release fingerprint, from the course's ``release/`` beside
+    ``course_source``, when that release was made from the same source notebook (byte for byte)."""
+    from course.workspace import fingerprint
+
+    notebooks = []
+    for spec in assignment.notebooks:
+        source = Path(course_source) / assignment.name / spec.filename
+        release = Path(course_source).parent / "release" / assignment.name / spec.filename
+        known = None
+        try:
+            if release.is_file() and source.is_file() and source.read_bytes() == spec.path.read_bytes():
+                known = fingerprint(json.loads(release.read_text(encoding="utf-8")))
+        except (OSError, ValueError):
+            known = None
+        notebooks.append(dataclasses.replace(spec, release_fingerprint=known))
+    return dataclasses.replace(assignment, notebooks=tuple(notebooks))

@@ -17,22 +17,26 @@ from typing import Callable, Iterable, Iterator
 from autograder import statuses
 from autograder.course import course_digest
 from autograder.intake import Intake, match_score, read_notebook, which_assignment
-from autograder.judge import deleted, judge, not_reached
+from autograder.families import VariantContext
+from autograder.judge import NO_VARIANTS, deleted, judge, not_reached
 from autograder.notebook_out import autograded_notebook
-from autograder.plan import Plan, plan_notebook
+from autograder.plan import Plan, deleted_note, plan_notebook
 from autograder.results import ExerciseResult, NotebookResult, SubmissionResult
 from autograder.sandbox.bwrap import SandboxSettings
 from autograder.sandbox.pool import Limits, WorkerPool
 from autograder.spec import AssignmentSpec, NotebookSpec
 
-GRADER_VERSION = "2"
+GRADER_VERSION = "3"
 """Part of every fingerprint: bump it when a change to grading should regrade everything."""
 
 LMS_SEPARATORS = ("_", "-", " ", ".")
 WARM_IMPORTS = ("numpy", "matplotlib", "matplotlib.pyplot", "ipywidgets", "course")
 
-Runner = Callable[[list[dict], Limits, str | None], dict]
-"""Runs one notebook's sandbox job (cells, limits, learner) and returns the worker's reply."""
+Runner = Callable[[list[dict], Limits, str | None, str], dict]
+"""Runs one notebook's sandbox job (cells, limits, learner, variant salt) and returns the worker's reply."""
+OUTDATED_HINT = ("your notebook is a copy of an older version of the course: {count} exercise{s} added since "
+                 "({ids}) {are} not in it and score 0 here. Get the new version with `python -m course.lab update` "
+                 "(it is written beside your copy, with your answers copied in)")
 
 
 @dataclass(frozen=True)
@@ -66,6 +70,8 @@ class Prepared:
     intake: Intake | None = None
     status: str = statuses.GRADED
     notes: list[str] = field(default_factory=list)
+    outdated: bool = False
+    """The notebook is a learner copy of another release than the course's current one."""
 
 
 # --------------------------------------------------------------------------- choosing and reading
@@ -123,10 +129,31 @@ def prepare(assignment: AssignmentSpec, submission: Submission, others: list[Ass
             prepared.append(Prepared(spec, result_without_run(spec, statuses.WRONG_ASSIGNMENT, wrong, path.name)))
             continue
         plan = plan_notebook(spec, intake.notebook)
-        notes = ([note] if note else []) + intake.notes + plan.notes
-        status = statuses.CELLS_TAMPERED if plan.tampered else status
-        prepared.append(Prepared(spec, plan=plan, intake=intake, status=status, notes=notes))
+        outdated = is_outdated_copy(intake.notebook, spec)
+        repairs = plan.notes
+        if outdated and plan.deleted_tests:
+            missing = {deleted_note(grade_id) for grade_id in plan.deleted_tests}
+            repairs = [n for n in plan.notes if n not in missing]
+            count = len(plan.deleted_tests)
+            repairs.append(OUTDATED_HINT.format(count=count, s="s" * (count > 1), are="are" if count > 1 else "is",
+                                                ids=", ".join(plan.deleted_tests)))
+        notes = ([note] if note else []) + intake.notes + repairs
+        if outdated and plan.deleted_tests:
+            status = statuses.CELLS_TAMPERED if len(repairs) > 1 else statuses.most_severe([status, statuses.OUTDATED_COPY])
+        elif plan.tampered:
+            status = statuses.CELLS_TAMPERED
+        prepared.append(Prepared(spec, plan=plan, intake=intake, status=status, notes=notes, outdated=outdated))
     return prepared
+
+
+def is_outdated_copy(notebook: dict, spec: NotebookSpec) -> bool:
+    """Whether ``notebook`` is a learner copy (``course.workspace`` stamps its release fingerprint) made from
+    another release than the course's current one (``spec.release_fingerprint``, when known)."""
+    from course.workspace import METADATA_KEY
+
+    stamp = notebook.get("metadata", {}).get(METADATA_KEY) if isinstance(notebook.get("metadata"), dict) else None
+    recorded = stamp.get("release_fingerprint") if isinstance(stamp, dict) else None
+    return isinstance(recorded, str) and spec.release_fingerprint is not None and recorded != spec.release_fingerprint
 
 
 def _wrong_assignment(notebook: dict, spec: NotebookSpec, assignment: AssignmentSpec,
@@ -150,8 +177,10 @@ def result_without_run(spec: NotebookSpec, status: str, message: str, file: str 
 
 # --------------------------------------------------------------------------- judging a run
 
-def finish(prepared: Prepared, reply: dict, learner: str | None = None) -> NotebookResult:
-    """Judge the sandbox's ``reply`` for a prepared notebook of ``learner``; build the autograded notebook."""
+def finish(prepared: Prepared, reply: dict, learner: str | None = None,
+           variants: VariantContext = NO_VARIANTS) -> NotebookResult:
+    """Judge the sandbox's ``reply`` for a prepared notebook of ``learner`` (exercise families with ``variants``'
+    salt and roster); build the autograded notebook."""
     spec, plan = prepared.spec, prepared.plan
     run_status = _run_status(reply)
     captures = reply.get("captures") if isinstance(reply.get("captures"), dict) else {}
@@ -161,9 +190,9 @@ def finish(prepared: Prepared, reply: dict, learner: str | None = None) -> Noteb
     exercises = []
     for test in spec.tests:
         if test.grade_id in plan.deleted_tests:
-            exercises.append(deleted(test))
+            exercises.append(not_in_copy(test) if prepared.outdated else deleted(test))
         elif isinstance(captures.get(test.grade_id), dict):
-            exercises.append(judge(test, captures[test.grade_id], learner))
+            exercises.append(judge(test, captures[test.grade_id], learner, variants))
         else:
             exercises.append(not_reached(test, why))
     notes = list(prepared.notes)
@@ -171,6 +200,11 @@ def finish(prepared: Prepared, reply: dict, learner: str | None = None) -> Noteb
     if run_status != "ok":
         status = run_status
         notes.insert(0, why)
+    copied = [e.grade_id for e in exercises if e.outcome == statuses.WRONG_VARIANT]
+    if copied:
+        status = statuses.most_severe([status, statuses.WRONG_VARIANT])
+        notes.append(f"{', '.join(copied)}: answered with another student's numbers, not this notebook's own "
+                     "variant; scored 0")
     result = NotebookResult(spec.name, status, "; ".join(notes), notes, exercises,
                             [m.grade_id for m in spec.manual], spec.max_score,
                             prepared.intake.path.name if prepared.intake else None,
@@ -178,6 +212,13 @@ def finish(prepared: Prepared, reply: dict, learner: str | None = None) -> Noteb
     result.autograded = autograded_notebook(spec, prepared.intake.notebook, plan, reply, exercises,
                                             status, result.message)
     return result
+
+
+def not_in_copy(test) -> ExerciseResult:
+    """A test cell added to the course after the learner's copy was made: 0 points, and how to update."""
+    return ExerciseResult(test.grade_id, 0.0, test.points, "not_in_copy",
+                          "this exercise is new in the course's current version and is not in your copy: get the "
+                          "new version with `python -m course.lab update`", "", "NotInCopy")
 
 
 def _run_status(reply: dict) -> str:
@@ -206,14 +247,16 @@ def _where(plan: Plan, last_job_cell) -> str:
 
 # --------------------------------------------------------------------------- submissions
 
-def fingerprint(assignment: AssignmentSpec, submission: Submission, limits: Limits, course: str | None = None) -> str:
+def fingerprint(assignment: AssignmentSpec, submission: Submission, limits: Limits, course: str | None = None,
+                salt: str = "") -> str:
     """Changes whenever the submission's bytes (or skipped files), the source notebook, the course package
     (the hidden tests' expected values come from it; ``course`` is its digest, computed when not given),
-    the limits or the grader change."""
+    the variant salt (every family's numbers), the limits or the grader change."""
     limit_values = (float(limits.timeout_s), int(limits.memory_bytes), int(limits.output_bytes),
                     int(limits.file_bytes), int(limits.max_tasks))  # 20 and 20.0 s are the same limit
     course = course or course_digest()
-    digest = hashlib.sha256(f"{GRADER_VERSION}|{assignment.sha256}|{course}|{limit_values}".encode())
+    salted = hashlib.sha256(salt.encode()).hexdigest() if salt else ""
+    digest = hashlib.sha256(f"{GRADER_VERSION}|{assignment.sha256}|{course}|{limit_values}|{salted}".encode())
     for path in sorted(submission.files):
         digest.update(path.name.encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
     for name, status, reason in sorted(submission.skipped):
@@ -236,31 +279,35 @@ def prepare_safely(assignment: AssignmentSpec, submission: Submission,
         return [Prepared(spec, _grader_failure(spec, error)) for spec in assignment.notebooks]
 
 
-def finish_safely(item: Prepared, reply: dict, learner: str | None = None) -> NotebookResult:
+def finish_safely(item: Prepared, reply: dict, learner: str | None = None,
+                  variants: VariantContext = NO_VARIANTS) -> NotebookResult:
     """``finish``, with a failure of the grader itself becoming the notebook's ``sandbox_error``."""
     try:
-        return finish(item, reply, learner)
+        return finish(item, reply, learner, variants)
     except Exception as error:  # never let one submission stop the batch
         return _grader_failure(item.spec, error)
 
 
 def grade_one(assignment: AssignmentSpec, submission: Submission, others: list[AssignmentSpec], limits: Limits,
-              run: Runner, fingerprint_: str = "") -> SubmissionResult:
-    """Grade one submission, running its notebooks with ``run``."""
+              run: Runner, fingerprint_: str = "", variants: VariantContext = NO_VARIANTS) -> SubmissionResult:
+    """Grade one submission, running its notebooks with ``run`` (exercise families with ``variants``)."""
     notebooks = []
     for item in prepare_safely(assignment, submission, others):
         if item.result is not None:
             notebooks.append(item.result)
         else:
             learner = submission.learner
-            notebooks.append(finish_safely(item, run(item.plan.job_cells(), limits, learner), learner))
+            reply = run(item.plan.job_cells(), limits, learner, variants.salt)
+            notebooks.append(finish_safely(item, reply, learner, variants))
     return SubmissionResult(submission.student, assignment.name, notebooks, fingerprint_)
 
 
 def grade_submissions(assignment: AssignmentSpec, submissions: Iterable[Submission],
                       others: list[AssignmentSpec], limits: Limits, jobs: int,
-                      isolated: bool = True) -> Iterator[SubmissionResult]:
+                      isolated: bool = True, variants: VariantContext = NO_VARIANTS) -> Iterator[SubmissionResult]:
     """Grade submissions on a local pool of ``jobs`` warm sandboxes; yield each result as soon as it is complete.
+
+    Exercise families are judged with ``variants``' salt (also given to the sandbox) and roster.
 
     A failure of the grader itself on one submission (a bug, a file it cannot handle)
     becomes that submission's ``sandbox_error``; the batch goes on.
@@ -271,10 +318,11 @@ def grade_submissions(assignment: AssignmentSpec, submissions: Iterable[Submissi
     for submission in submissions:
         prepared = prepare_safely(assignment, submission, others)
         slots = [p.result for p in prepared]
-        waiting[submission.student] = [slots, fingerprint(assignment, submission, limits, course)]
+        waiting[submission.student] = [slots, fingerprint(assignment, submission, limits, course, variants.salt)]
         for index, item in enumerate(prepared):
             if item.result is None:
-                run_queue.append(((submission, index, item), item.plan.job_cells(), limits, submission.learner))
+                run_queue.append(((submission, index, item), item.plan.job_cells(), limits, submission.learner,
+                                  variants.salt))
     for student in [s for s, (slots, _) in waiting.items() if None not in slots]:
         slots, fp = waiting.pop(student)
         yield SubmissionResult(student, assignment.name, slots, fp)
@@ -284,7 +332,7 @@ def grade_submissions(assignment: AssignmentSpec, submissions: Iterable[Submissi
         for (submission, index, item), reply in pool.run_all(run_queue):
             student = submission.student
             slots, fp = waiting[student]
-            slots[index] = finish_safely(item, reply, submission.learner)
+            slots[index] = finish_safely(item, reply, submission.learner, variants)
             if None not in slots:
                 del waiting[student]
                 yield SubmissionResult(student, assignment.name, slots, fp)

@@ -1,7 +1,9 @@
 """``export``: one CSV row per student and assignment, with score, max score and status.
 
 Scores are nbgrader's (``SubmittedAssignment.score``), so manual grades entered in
-formgrader count. The status and message come from the autograder's table; a
+formgrader count. The status and message come from the autograder's table (for ``wrong_variant``, the
+message also names whose variant each copied cell answers: the export is the
+instructor's); a
 student with no submission gets ``not_submitted`` and 0; a submission graded by
 stock nbgrader (no autograder row) gets ``graded``.
 """
@@ -15,7 +17,7 @@ from pathlib import Path
 from autograder import statuses
 from autograder.cohort import Cohort
 from autograder.durable import atomic_write
-from autograder.records import stored_results
+from autograder.records import stored_results, wrong_variant_matches
 
 COLUMNS = ["student_id", "first_name", "last_name", "email", "assignment", "status", "score", "max_score",
            "needs_manual_grade", "message"]
@@ -45,6 +47,10 @@ def export_rows(cohort: Cohort, assignment: str | None = None) -> list[dict]:
                 else:
                     status = mine["status"] if mine else statuses.GRADED
                     message = mine["message"] if mine else "graded by nbgrader (no autograder record)"
+                    matches = wrong_variant_matches(mine) if mine else []
+                    if matches:  # instructor output only: the student's feedback never names anyone
+                        message += "".join(f" | {grade_id} answers the variant of {', '.join(students)}"
+                                           for grade_id, students in matches)
                     if status != statuses.GRADED:
                         message = f"{message} | {statuses.describe(status)}" if message else statuses.describe(status)
                     row.update(status=status, score=round(float(submission.score), 4),

@@ -1,7 +1,7 @@
 """``grade``: autograde every collected submission of an assignment, idempotently.
 
 A submission whose fingerprint (its bytes, the source notebook, the course package,
-the limits and the grader's version) matches the stored one is skipped, so re-running
+the variant salt, the limits and the grader's version) matches the stored one is skipped, so re-running
 ``grade`` changes nothing unless something changed; ``sandbox_error`` results are
 always retried; ``--force`` regrades everything.
 
@@ -19,8 +19,9 @@ from dataclasses import dataclass, field
 from autograder import statuses
 from autograder.cohort import Cohort, cohort_lock, register_assignment
 from autograder.collect import recover_interrupted, skipped_files, submitted_files
-from autograder.course import course_digest
+from autograder.course import course_digest, with_release_fingerprints
 from autograder.engine import Submission, fingerprint, grade_submissions
+from autograder.families import VariantContext, read_salt
 from autograder.progress import ProgressBar
 from autograder.records import read_timestamp, record_submission, stored_results, write_autograded
 from autograder.results import SubmissionResult
@@ -61,7 +62,7 @@ def grade_assignment(cohort: Cohort, name: str, jobs: int, limits: Limits, force
 def _grade_locked(cohort: Cohort, name: str, jobs: int, limits: Limits, force: bool, isolated: bool,
                   students: list[str] | None, show_progress: bool, keep_results: bool,
                   scheduler: str | None) -> GradeReport:
-    assignment = cohort.assignment(name)
+    assignment = with_release_fingerprints(cohort.assignment(name), cohort.course_source)
     others = cohort.all_assignments()
     recover_interrupted(cohort, name)
     wanted = cohort.students_with_submissions(name)
@@ -71,13 +72,14 @@ def _grade_locked(cohort: Cohort, name: str, jobs: int, limits: Limits, force: b
     course = course_digest()
     with cohort.gradebook() as gradebook:
         stored = stored_results(gradebook, name)
+        variants = VariantContext(read_salt(cohort.root), tuple(sorted(s.id for s in gradebook.students)))
         todo = []
         for student in wanted:
             folder = cohort.submitted(student, name)
             submission = Submission(student, tuple(submitted_files(folder)), skipped_files(folder))
             row = stored.get((name, student))
             if (not force and row is not None and row["status"] not in statuses.RETRIED
-                    and row["fingerprint"] == fingerprint(assignment, submission, limits, course)):
+                    and row["fingerprint"] == fingerprint(assignment, submission, limits, course, variants.salt)):
                 report.skipped += 1
                 continue
             todo.append(submission)
@@ -85,9 +87,9 @@ def _grade_locked(cohort: Cohort, name: str, jobs: int, limits: Limits, force: b
         if scheduler:
             from autograder.cluster import grade_on_cluster
 
-            results = grade_on_cluster(scheduler, assignment, todo, others, limits, isolated)
+            results = grade_on_cluster(scheduler, assignment, todo, others, limits, isolated, variants)
         else:
-            results = grade_submissions(assignment, todo, others, limits, jobs, isolated)
+            results = grade_submissions(assignment, todo, others, limits, jobs, isolated, variants)
         for result in results:
             _write(cohort, name, gradebook, result)
             report.graded += 1

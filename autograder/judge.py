@@ -35,10 +35,15 @@ import io
 import sys
 import warnings
 
+from course.exercise import verdict_line
+
+from autograder.families import VariantContext, copied_from, is_family
 from autograder.results import ExerciseResult
+from autograder.statuses import WRONG_VARIANT
 from autograder.sandbox.protocol import values_from_plain
 from autograder.spec import TestCell, python_source
 
+NO_VARIANTS = VariantContext()
 EXERCISE_METHODS = ("check", "check_value")
 """The calls of a course exercise cell: the visible self-check and the hidden test."""
 
@@ -123,21 +128,38 @@ def _takes_learner(exercise) -> bool:
         return False
 
 
-def _judge_by_verdict(test: TestCell, calls, values: dict, learner: str | None) -> ExerciseResult:
-    """Judge a course exercise cell with the exercises' pure ``verdict`` (``learner``'s variant for a family)."""
+WRONG_VARIANT_HINT = ("this is the answer to another student's numbers, not to yours: your notebook shows your own "
+                      "numbers in the exercise's statement above; work it out with those")
+
+
+def _judge_by_verdict(test: TestCell, calls, values: dict, learner: str | None,
+                      variants: VariantContext) -> ExerciseResult:
+    """Judge a course exercise cell with the exercises' pure ``verdict`` (``learner``'s variant for a family).
+
+    A family answer that is wrong for ``learner`` but answers another roster student's variant
+    scores 0 with the outcome ``wrong_variant``; only ``ExerciseResult.matched`` says whose.
+    """
     lines = []
     for exercise, method, variable in calls:
         if variable not in values:
             return _failed(test, NameError(f"name '{variable}' is not defined"), "\n".join(lines))
+        family = learner is not None and _takes_learner(exercise)
         try:
-            if learner is not None and _takes_learner(exercise):
-                problem = exercise.verdict(values[variable], learner=learner)
+            if family:
+                problem = exercise.verdict(values[variable], learner=learner, salt=variants.salt)
             else:
                 problem = exercise.verdict(values[variable])
+            matched = (copied_from(exercise, values[variable], learner, variants)
+                       if family and problem is not None and is_family(exercise) else ())
         except Exception as error:  # a verdict that cannot decide fails the test, as running it would
             return _failed(test, error, "\n".join(lines))
+        if matched:
+            problem = f"`{variable}`: {WRONG_VARIANT_HINT}."
         if method == "check":
-            lines.append(f"✓ {variable}: correct." if problem is None else f"✗ {problem}")
+            lines.append(verdict_line(variable, problem))
+        if matched:
+            return ExerciseResult(test.grade_id, 0.0, test.points, WRONG_VARIANT, f"WrongVariant: {problem}",
+                                  _joined(lines), "WrongVariant", matched)
         if problem is not None:
             return ExerciseResult(test.grade_id, 0.0, test.points, "failed", f"AnswerError: {problem}",
                                   _joined(lines), "AnswerError")
@@ -230,15 +252,17 @@ def nbgrader_score(test: TestCell, outputs: list[dict]) -> float:
 
 # --------------------------------------------------------------------------- verdicts
 
-def judge(test: TestCell, captured: dict, learner: str | None = None) -> ExerciseResult:
+def judge(test: TestCell, captured: dict, learner: str | None = None,
+          variants: VariantContext = NO_VARIANTS) -> ExerciseResult:
     """Decide ``test`` on the captured plain values (see the module's docstring for how).
 
-    ``learner``: the student graded; an exercise family judges the answer against that student's own variant.
+    ``learner``: the student graded; an exercise family judges the answer against that student's own
+    variant, drawn with ``variants.salt``, and recognises answers to other ``variants.roster`` students'.
     """
     values = values_from_plain(captured)
     calls = exercise_calls(test.source, test.imports)
     if calls is not None:
-        return _judge_by_verdict(test, calls, values, learner)
+        return _judge_by_verdict(test, calls, values, learner, variants)
     return _judge_by_running(test, values)
 
 

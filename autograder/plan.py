@@ -122,7 +122,7 @@ def plan_notebook(spec: NotebookSpec, notebook: dict) -> Plan:
     for test in spec.tests:
         if test.grade_id not in seen:
             deleted.append(test.grade_id)
-            notes.append(f"test cell {test.grade_id!r} was deleted; it was put back and scores 0")
+            notes.append(deleted_note(test.grade_id))
             _insert(entries, Entry(_restored_cell(spec, test.position, test.visible_source),
                                    spec_position=test.position, test_id=test.grade_id, deleted_test=True))
     for grade_id, source in spec.locked.items():
@@ -133,6 +133,11 @@ def plan_notebook(spec: NotebookSpec, notebook: dict) -> Plan:
     plan = Plan(entries, notes, deleted)
     plan.job_cells()
     return plan
+
+
+def deleted_note(grade_id: str) -> str:
+    """The note on a test cell missing from the submission."""
+    return f"test cell {grade_id!r} was deleted; it was put back and scores 0"
 
 
 def _grade_id(cell: dict) -> str | None:

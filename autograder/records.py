@@ -163,7 +163,7 @@ def _record(gradebook, result: SubmissionResult, timestamp: datetime | None) -> 
     with gradebook.db.no_autoflush:  # one flush at the commit, not one per lazily loaded grade
         _set_grades(submission, by_notebook)
     details = {"notebooks": [{"notebook": n.notebook, "status": n.status, "file": n.file, "notes": n.notes,
-                              "exercises": [e.as_dict() for e in n.exercises], "manual": n.manual,
+                              "exercises": [_exercise_details(e) for e in n.exercises], "manual": n.manual,
                               "seconds": n.seconds} for n in result.notebooks]}
     row = {"course": gradebook.course_id, "assignment": result.assignment, "student": result.student,
            "status": result.status, "message": result.message, "score": result.score,
@@ -171,6 +171,28 @@ def _record(gradebook, result: SubmissionResult, timestamp: datetime | None) -> 
            "graded_at": datetime.now(timezone.utc).replace(tzinfo=None)}
     gradebook.db.execute(_upsert(gradebook.db.get_bind().dialect.name, row))
     gradebook.db.commit()
+
+
+def _exercise_details(exercise) -> dict:
+    """An exercise's stored details: what the learner may see, plus (instructor only) whose variant it matched."""
+    details = exercise.as_dict()
+    if exercise.matched:
+        details["matched"] = list(exercise.matched)
+    return details
+
+
+def wrong_variant_matches(row: dict) -> list[tuple[str, list[str]]]:
+    """(grade_id, students whose variant it answers) of each ``wrong_variant`` cell in a stored row (instructor only)."""
+    try:
+        details = json.loads(row.get("details") or "{}")
+    except ValueError:
+        return []
+    found = []
+    for notebook in details.get("notebooks", []) if isinstance(details, dict) else []:
+        for exercise in notebook.get("exercises", []):
+            if exercise.get("matched"):
+                found.append((str(exercise.get("grade_id")), [str(s) for s in exercise["matched"]]))
+    return found
 
 
 def _set_grades(submission, by_notebook: dict) -> None:

@@ -22,12 +22,16 @@ class ExerciseResult:
     message: str = ""
     stdout: str = ""
     error_name: str = ""
+    matched: tuple[str, ...] = ()
+    """For ``wrong_variant``: the roster students whose variant the answer fits (instructor only: never in
+    ``as_dict``, feedback or the autograded notebook)."""
 
     @property
     def passed(self) -> bool:
         return self.outcome == "passed"
 
     def as_dict(self) -> dict:
+        """What the learner may see (``check --json``, the stored details); ``matched`` is left out."""
         return {"grade_id": self.grade_id, "score": self.score, "max_score": self.max_score,
                 "outcome": self.outcome, "message": self.message}
 

@@ -170,6 +170,9 @@ class NotebookSpec:
     locked: dict[str, str] = field(repr=False)
     solution_ids: frozenset[str]
     sha256: str
+    release_fingerprint: str | None = None
+    """``course.workspace.fingerprint`` of the course's current release of this notebook, when known: a learner
+    copy stamped with another one was made from an older (or newer) release."""
 
     @property
     def filename(self) -> str:

@@ -1,7 +1,8 @@
 """The fixed vocabulary of submission statuses, each with what the instructor can do about it.
 
 A status is recorded for every (student, assignment) pair and exported next to the
-score. ``graded``, ``cells_tampered`` and ``wrong_filename`` are graded normally;
+score. ``graded``, ``cells_tampered``, ``wrong_filename`` and ``outdated_copy`` are graded
+normally; ``wrong_variant`` is graded with the copied family answers at 0;
 the run-time statuses keep the points of the tests reached before the problem;
 the file statuses score 0 because there is nothing to run.
 """
@@ -26,6 +27,8 @@ MEMORY_LIMIT = "memory_limit"
 PROCESS_LIMIT = "process_limit"
 SANDBOX_ERROR = "sandbox_error"
 UNMATCHED_FILE = "unmatched_file"
+WRONG_VARIANT = "wrong_variant"
+OUTDATED_COPY = "outdated_copy"
 
 ADVICE: dict[str, str] = {
     GRADED: "Graded.",
@@ -58,12 +61,18 @@ ADVICE: dict[str, str] = {
                     "Tests reached before it are graded; later ones score 0."),
     SANDBOX_ERROR: ("The grader itself failed twice on this notebook (details given): not the student's fault. "
                     "Run `grade` again; it retries only these."),
+    WRONG_VARIANT: ("Graded, but the named exercise-family cells answer another roster student's numbers, not this "
+                    "student's own variant: they score 0. Whose variant each matched is in the export's message "
+                    "(never in the student's feedback); `python -m autograder variant` prints a student's numbers."),
+    OUTDATED_COPY: ("Graded, but the notebook is a copy of an older release of the course: the exercises added since "
+                    "(named) are missing and score 0. The learner gets the new version beside their copy, answers "
+                    "copied in, with `python -m course.lab update`."),
     UNMATCHED_FILE: ("A collected file could not be matched to exactly one student (reason given). Rename it "
                      "with the student's id, or add the id to the roster, and collect again."),
 }
 """Status -> what it means and what the instructor can do."""
 
-GRADED_NORMALLY = frozenset({GRADED, CELLS_TAMPERED, WRONG_FILENAME})
+GRADED_NORMALLY = frozenset({GRADED, CELLS_TAMPERED, WRONG_FILENAME, OUTDATED_COPY})
 RUNTIME_PROBLEMS = frozenset({KERNEL_DIED, TIMEOUT, OUTPUT_LIMIT, MEMORY_LIMIT, PROCESS_LIMIT})
 FILE_PROBLEMS = frozenset({MISSING_NOTEBOOK, EMPTY_FILE, NOT_UTF8, NOT_JSON, NOT_A_NOTEBOOK, TOO_LARGE,
                            WRONG_ASSIGNMENT})
@@ -71,7 +80,7 @@ RETRIED = frozenset({SANDBOX_ERROR})
 """Statuses that a plain re-run of ``grade`` grades again even when the submission did not change."""
 
 SEVERITY = [SANDBOX_ERROR, *sorted(FILE_PROBLEMS), PROCESS_LIMIT, MEMORY_LIMIT, OUTPUT_LIMIT, TIMEOUT, KERNEL_DIED,
-            CELLS_TAMPERED, WRONG_FILENAME, GRADED]
+            WRONG_VARIANT, CELLS_TAMPERED, OUTDATED_COPY, WRONG_FILENAME, GRADED]
 """Most to least severe: a submission's status is the most severe of its notebooks' and its problems'."""
 
 

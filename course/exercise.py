@@ -59,8 +59,23 @@ def _unanswered(value) -> bool:
     return value is None or value is Ellipsis
 
 
-def report(variable: str, problem: str | None, unanswered: bool = False) -> None:
-    """The notebook edge of a check: print the verdict and record it in the learner's progress file.
+def verdict_line(variable: str, problem: str | None) -> str:
+    """The one-line verdict every check shows: "✓ x: correct.", "✗ <problem>" or "… <no answer yet>".
+
+    Pure. Used by the notebook's check cells (``report``) and by the grader's judge and feedback.
+
+    Args:
+        variable: the exercise's variable name.
+        problem: the verdict, None when right.
+    """
+    if problem is None:
+        return f"✓ {variable}: correct."
+    mark = "…" if problem.startswith(f"`{variable}`: {NO_ANSWER}") else "✗"
+    return f"{mark} {problem.replace(f'`{variable}`', variable, 1)}"
+
+
+def report(variable: str, problem: str | None) -> None:
+    """The notebook edge of a check: print its ``verdict_line`` and record it in the learner's progress file.
 
     Under nbgrader (``NBGRADER_EXECUTION`` is "validate" or "autograde") a problem is
     also raised as AnswerError, so Validate and the grader see it; in the lab it never raises,
@@ -69,12 +84,8 @@ def report(variable: str, problem: str | None, unanswered: bool = False) -> None
     Args:
         variable: the exercise's variable name.
         problem: the verdict, None when right.
-        unanswered: the variable still holds its placeholder.
     """
-    if problem is None:
-        print(f"✓ {variable}: correct.")
-    else:
-        print(f"{'…' if unanswered else '✗'} {problem.replace(f'`{variable}`', variable, 1)}")
+    print(verdict_line(variable, problem))
     progress.record(variable, problem is None)
     if problem is not None and os.environ.get("NBGRADER_EXECUTION") in GRADER_RUNS:
         raise AnswerError(problem)
@@ -140,7 +151,7 @@ class Exercise:
 
     def check(self, value) -> None:
         """The check cell under the answer: print whether it is right (and the hint if not); return None."""
-        report(self.variable, self.verdict(value), _unanswered(value))
+        report(self.variable, self.verdict(value))
 
     def _parse(self, value) -> float:
         number = as_plain_float(value, self.variable)
@@ -200,7 +211,7 @@ class ChoiceExercise:
 
     def check(self, value) -> None:
         """The check cell under the answer: print whether it is right (and the hint if not); return None."""
-        report(self.variable, self.verdict(value), _unanswered(value))
+        report(self.variable, self.verdict(value))
 
     def _parse(self, value) -> str:
         if _unanswered(value):

@@ -189,7 +189,7 @@ class WorkerPool:
         pass
 
     def run_all(self, jobs: Iterable[tuple]) -> Iterator[tuple[object, dict]]:
-        """Run every ``(key, cells, limits[, learner])`` job; yield ``(key, reply)`` in completion order.
+        """Run every ``(key, cells, limits[, learner[, salt]])`` job; yield ``(key, reply)`` in completion order.
 
         A reply's ``status`` is ``ok`` or a limit the notebook hit (``timeout``,
         ``kernel_died``...), or ``sandbox_error`` when the infrastructure failed twice.
@@ -197,8 +197,9 @@ class WorkerPool:
         pending: queue.Queue = queue.Queue()
         results: queue.Queue = queue.Queue()
         count = 0
-        for key, cells, limits, *learner in jobs:
-            pending.put((key, cells, limits, learner[0] if learner else None))
+        for key, cells, limits, *identity in jobs:
+            learner, salt = (list(identity) + [None, ""])[:2]
+            pending.put((key, cells, limits, learner, salt))
             count += 1
         workers = [Worker(self.settings, slot) for slot in range(min(self.size, count))]
         stop = threading.Event()
@@ -228,18 +229,18 @@ class WorkerPool:
         try:
             while not stop.is_set():
                 try:
-                    key, cells, limits, learner = pending.get_nowait()
+                    key, cells, limits, learner, salt = pending.get_nowait()
                 except queue.Empty:
                     return
-                results.put((key, run_with_retry(worker, self._job_ids, cells, limits, stop, learner)))
+                results.put((key, run_with_retry(worker, self._job_ids, cells, limits, stop, learner, salt)))
         finally:
             worker.stop()
 
 
 def run_with_retry(worker: Worker, job_ids: Iterator[int], cells: list[dict], limits: Limits,
-                   stop: threading.Event | None = None, learner: str | None = None) -> dict:
-    """Run one notebook's ``cells`` on ``worker`` (as ``learner``'s notebook); retry once on a fresh worker if the
-    infrastructure failed.
+                   stop: threading.Event | None = None, learner: str | None = None, salt: str = "") -> dict:
+    """Run one notebook's ``cells`` on ``worker`` (as ``learner``'s notebook, variants drawn with ``salt``); retry
+    once on a fresh worker if the infrastructure failed.
 
     The reply's ``status`` is ``ok``, a limit the notebook hit (``timeout``, ``kernel_died``...),
     or ``sandbox_error`` when the worker was lost or the child never started, twice.
@@ -249,7 +250,7 @@ def run_with_retry(worker: Worker, job_ids: Iterator[int], cells: list[dict], li
         if stop is not None and stop.is_set():
             problems.append("grading was interrupted")
             break
-        job = {"job": next(job_ids), "cells": cells, "limits": limits.as_job(), "learner": learner}
+        job = {"job": next(job_ids), "cells": cells, "limits": limits.as_job(), "learner": learner, "salt": salt}
         started = time.monotonic()
         try:
             reply = worker.run(job, limits.timeout_s + HOST_GRACE_S)

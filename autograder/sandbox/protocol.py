@@ -7,15 +7,16 @@ also bound into the sandbox.
 Frames: a 4-byte big-endian length, then UTF-8 JSON holding one object.
 
 * host -> worker (stdin): one ``{"kind": "hello", ...settings}`` frame, then jobs
-  ``{"job": id, "cells": [{"source", "capture", "key"}], "limits": {...}, "learner": id or null}``
-  (``learner``: the student whose exercise variants the notebook shows, ``COURSE_LEARNER_ID`` in the child).
+  ``{"job": id, "cells": [{"source", "capture", "key"}], "limits": {...}, "learner": id or null, "salt": str}``
+  (``learner``: the student whose exercise variants the notebook shows, ``COURSE_LEARNER_ID`` in the child;
+  ``salt``: the cohort's variant salt, ``COURSE_VARIANT_SALT`` in the child when not empty).
 * worker -> host (stdout): ``{"kind": "ready"}`` once, then one ``{"kind": "done"}`` per job.
 * child -> worker (a pipe per job): ``started``, ``capture``, ``cell``, ``outputs``,
   ``event``, ``crash`` and ``finished`` frames.
 
 Plain data: a learner value crosses the sandbox wall only as ``{"t": kind, ...}`` with
-kind ``none``, ``bool``, ``int``, ``bigint``, ``float``, ``str``, ``missing`` or ``other``
-(a marker carrying only a type name). ``to_plain`` runs inside the sandbox and is only
+kind ``none``, ``ellipsis`` (``...``, an exercise not answered yet), ``bool``, ``int``,
+``bigint``, ``float``, ``str``, ``missing`` or ``other`` (a marker carrying only a type name). ``to_plain`` runs inside the sandbox and is only
 a courtesy; ``from_plain`` runs on the host and re-validates everything.
 """
 
@@ -120,8 +121,8 @@ MISSING = {"t": "missing"}
 def to_plain(value) -> dict:
     """Describe ``value`` as plain JSON data, or as a marker naming its type.
 
-    None, bool, int, float (and numbers that convert to them exactly, such as numpy
-    scalars) and str are plain; anything else becomes ``{"t": "other", "type": name}``.
+    None, ``...`` (the answer cells' placeholder), bool, int, float (and numbers that
+    convert to them exactly, such as numpy scalars) and str are plain; anything else becomes ``{"t": "other", "type": name}``.
     """
     import numbers
 
@@ -129,6 +130,8 @@ def to_plain(value) -> dict:
     try:
         if value is None:
             return {"t": "none"}
+        if value is Ellipsis:
+            return {"t": "ellipsis"}
         if kind is bool:
             return {"t": "bool", "v": value}
         if isinstance(value, numbers.Integral) and not isinstance(value, bool):
@@ -185,6 +188,8 @@ def from_plain(item):
         return ABSENT
     if kind == "none":
         return None
+    if kind == "ellipsis":
+        return Ellipsis
     if kind == "bool" and type(value) is bool:
         return value
     if kind == "int" and type(value) is int and value.bit_length() <= MAX_INT_BITS:

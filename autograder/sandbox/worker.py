@@ -31,6 +31,7 @@ from autograder.sandbox.protocol import MISSING, encode_frame, frame_sender, rea
 from autograder.sandbox.shell import close_figures, prepare_shell, warm_up
 
 LEARNER_ENV = "COURSE_LEARNER_ID"
+SALT_ENV = "COURSE_VARIANT_SALT"
 POLL_INTERVAL_S = 0.01
 STALL_LIMIT_S = 20.0
 TASK_MARGIN = 4
@@ -47,6 +48,8 @@ def run_child(job: dict, result_fd: int, uid: int | None) -> None:
         _enter_jail(limits, uid)
         if isinstance(job.get("learner"), str):  # whose exercise variants the notebook shows (course.variants)
             os.environ[LEARNER_ENV] = job["learner"]
+        if isinstance(job.get("salt"), str) and job["salt"]:  # the cohort's salt: the same numbers as the judge's
+            os.environ[SALT_ENV] = job["salt"]
         shell = prepare_shell(send, limits)
         send({"kind": "started", "pid": os.getpid()})
         for index, cell in enumerate(job["cells"]):
