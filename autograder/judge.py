@@ -35,7 +35,7 @@ import io
 import sys
 import warnings
 
-from course.exercise import verdict_line
+from course.exercise import HINT_GENERIC, verdict_line
 
 from autograder.families import VariantContext, copied_from, is_family
 from autograder.results import ExerciseResult
@@ -132,12 +132,19 @@ WRONG_VARIANT_HINT = ("this is the answer to another student's numbers, not to y
                       "numbers in the exercise's statement above; work it out with those")
 
 
+def _unexplained(problem: str | None) -> bool:
+    """A wrong number that is none of the listed mistakes on the learner's own variant: only such an answer may be
+    another student's (a known mistake on one's own numbers that happens to equal another's answer is a mistake)."""
+    return problem is not None and problem.endswith(HINT_GENERIC)
+
+
 def _judge_by_verdict(test: TestCell, calls, values: dict, learner: str | None,
                       variants: VariantContext) -> ExerciseResult:
     """Judge a course exercise cell with the exercises' pure ``verdict`` (``learner``'s variant for a family).
 
-    A family answer that is wrong for ``learner`` but answers another roster student's variant
-    scores 0 with the outcome ``wrong_variant``; only ``ExerciseResult.matched`` says whose.
+    A family answer that is wrong for ``learner`` (and none of the listed mistakes on their numbers) but
+    answers another roster student's variant scores 0 with the outcome ``wrong_variant``; only
+    ``ExerciseResult.matched`` says whose.
     """
     lines = []
     for exercise, method, variable in calls:
@@ -150,7 +157,7 @@ def _judge_by_verdict(test: TestCell, calls, values: dict, learner: str | None,
             else:
                 problem = exercise.verdict(values[variable])
             matched = (copied_from(exercise, values[variable], learner, variants)
-                       if family and problem is not None and is_family(exercise) else ())
+                       if family and _unexplained(problem) and is_family(exercise) else ())
         except Exception as error:  # a verdict that cannot decide fails the test, as running it would
             return _failed(test, error, "\n".join(lines))
         if matched:

@@ -23,16 +23,16 @@ def exercise_of(test_source: str):
     return getattr(importlib.import_module(f"course.segments.{module}.checks"), constant), variable
 
 
-def right_value(exercise, learner: str = "anonymous"):
-    """The right answer (for an exercise family: ``learner``'s own variant's)."""
+def right_value(exercise, learner: str = "anonymous", salt: str | None = None):
+    """The right answer (for an exercise family: ``learner``'s own variant's, drawn with ``salt``)."""
     if hasattr(exercise, "options"):
         return exercise.correct
     if hasattr(exercise, "params"):
-        return float(exercise.exercise(exercise.params(learner)).expected())
+        return float(exercise.exercise(exercise.params(learner, salt=salt)).expected())
     return float(exercise.expected())
 
 
-def wrong_value(exercise, learner: str = "anonymous"):
+def wrong_value(exercise, learner: str = "anonymous", salt: str | None = None):
     """A likely mistake: twice the right number, or another option letter; for a family, a negative number
     (wrong for every learner's variant)."""
     if hasattr(exercise, "options"):
@@ -93,13 +93,13 @@ def _solution_owner(spec: NotebookSpec) -> dict[str, list[str]]:
     return owner
 
 
-def answer_lines(spec: NotebookSpec, choose, learner: str = "anonymous") -> dict[str, str]:
-    """variable -> ``variable = <choose(exercise, learner)>`` for every check-style test."""
+def answer_lines(spec: NotebookSpec, choose, learner: str = "anonymous", salt: str | None = None) -> dict[str, str]:
+    """variable -> ``variable = <choose(exercise, learner, salt)>`` for every check-style test."""
     lines = {}
     for test in spec.tests:
         exercise, variable = exercise_of(test.source)
         if exercise is not None:
-            lines[variable] = f"{variable} = {choose(exercise, learner)!r}"
+            lines[variable] = f"{variable} = {choose(exercise, learner, salt)!r}"
     return lines
 
 

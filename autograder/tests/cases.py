@@ -14,7 +14,14 @@ from pathlib import Path
 
 from autograder import statuses
 from autograder.spec import AssignmentSpec, nbgrader_meta
-from autograder.tests.builders import answer_lines, learner_notebook, right_value, wrong_value
+from autograder.families import is_family
+from autograder.tests.builders import answer_lines, exercise_of, learner_notebook, right_value, wrong_value
+
+VARIANT_SALT = "workflow-test-salt"
+"""The fixture cohort's variant salt (``python -m autograder salt``)."""
+OWN_VARIANT = "s29-variant-own"
+COPIED_VARIANT = "s30-copied-variant"
+"""s30 submits s29's notebook: every exercise family answered with s29's numbers."""
 
 EQ_CHEAT = ("class AlwaysEqual(float):\n    def __eq__(self, other): return True\n    def __ne__(self, other): return False\n"
             "    __hash__ = float.__hash__\n")
@@ -178,6 +185,9 @@ def build_cases(assignment: AssignmentSpec, cohort_root: Path, other: Assignment
         cell["metadata"] = {}
     other_notebook = learner_notebook(other.notebooks[0])
 
+    own_numbers = learner_notebook(spec, answer_lines(spec, right_value, OWN_VARIANT, VARIANT_SALT), solution="blank")
+    family_points = sum(t.points for t in spec.tests if is_family(exercise_of(t.source)[0]))
+
     tests = spec.tests
     after_two = tests[1].grade_id
     after_three = tests[2].grade_id
@@ -224,4 +234,6 @@ def build_cases(assignment: AssignmentSpec, cohort_root: Path, other: Assignment
         Case("s27-metadata-stripped", statuses.WRONG_ASSIGNMENT, 0, {name: _json(stripped)}),
         Case("s28-syntax-error", statuses.GRADED, total - first_points,
              {name: _json(learner_notebook(spec, {v: f"{v} = (" for v in tests[0].variables}))}),
+        Case(OWN_VARIANT, statuses.GRADED, total, {name: _json(own_numbers)}),
+        Case(COPIED_VARIANT, statuses.WRONG_VARIANT, total - family_points, {name: _json(own_numbers)}),
     ]

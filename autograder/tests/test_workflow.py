@@ -29,7 +29,9 @@ from autograder.feedback import hidden_fragments
 from autograder.records import stored_results
 from autograder.spec import load_assignment
 from autograder.tests.builders import learner_notebook
-from autograder.tests.cases import build_cases
+from autograder.families import is_family, write_salt
+from autograder.tests.builders import exercise_of, right_value
+from autograder.tests.cases import COPIED_VARIANT, OWN_VARIANT, VARIANT_SALT, build_cases
 from autograder.tests.conftest import SEGMENT_1, clone_cohort, needs_bwrap
 
 pytestmark = needs_bwrap
@@ -75,6 +77,7 @@ def build_world(cohort, base: Path, segment1) -> dict:
         archive.writestr("stranger/01-batch-size.ipynb", b"{}")
         archive.writestr("__MACOSX/._junk", b"junk")
     os.environ[ENV_CANARY] = "1200"
+    salt_run = run_cli("salt", cohort.root, VARIANT_SALT)
     try:
         roster_run = run_cli("roster", cohort.root, roster)
         collect_run = run_cli("collect", cohort.root, SEGMENT_1, upload)
@@ -86,7 +89,7 @@ def build_world(cohort, base: Path, segment1) -> dict:
     with open(base / "grades.csv", newline="", encoding="utf-8") as stream:
         rows = {row["student_id"]: row for row in csv.DictReader(stream) if row["assignment"] == SEGMENT_1}
     return {"cohort": cohort, "cases": {c.student: c for c in cases}, "rows": rows, "upload": upload, "base": base,
-            "roster": roster_run, "collect": collect_run, "grade": grade_run, "export": export_run,
+            "roster": roster_run, "collect": collect_run, "salt": salt_run, "grade": grade_run, "export": export_run,
             "protected": protected, "segment": segment1}
 
 
@@ -110,9 +113,10 @@ def test_commands_succeed(world):
     assert world["grade"][0] == 0, world["grade"][1]
     assert world["export"][0] == 0
     assert world["roster"][0] == 1 and world["collect"][0] == 1
+    assert world["salt"][0] == 0, world["salt"][1]
 
 
-CASE_IDS = [f"s{n:02d}" for n in range(1, 29)]
+CASE_IDS = [f"s{n:02d}" for n in range(1, 31)]
 
 
 @pytest.mark.parametrize("prefix", CASE_IDS)
@@ -130,8 +134,8 @@ def test_each_learner_gets_the_status_and_score_it_must(world, prefix):
 def test_roster_reports_bad_rows_by_line(world):
     """Bad roster rows are reported by line number and the rest is imported."""
     output = world["roster"][1]
-    assert "imported 29 students" in output
-    for line, problem in ((31, "no student id"), (32, "not usable as a folder name"), (33, "already on line 2")):
+    assert "imported 31 students" in output
+    for line, problem in ((33, "no student id"), (34, "not usable as a folder name"), (35, "already on line 2")):
         assert f":{line}: not imported: " in output and problem in output
 
 
@@ -261,6 +265,7 @@ def test_feedback_shows_hints_but_no_hidden_tests(world):
         assert f"Status: {world['cases'][student].status}" in page
     assert "not yet right" in pages["s02-wrong"]
     assert "not valid JSON" in pages["s10-not-json"]
+    assert "another student's numbers" in pages[COPIED_VARIANT] and OWN_VARIANT not in pages[COPIED_VARIANT]
 
 
 def test_regrading_is_idempotent(world):
@@ -310,3 +315,70 @@ def test_export_has_one_row_per_student_and_assignment(world):
     assert len(keys) == len(set(keys))
     assert {r["student_id"] for r in rows} == set(world["cases"]) | {"s99-absent"}
     assert all(r["status"] for r in rows)
+
+
+def family_tests(world) -> list:
+    """(test cell, family) of every exercise-family test of segment 1."""
+    found = [(t, exercise_of(t.source)[0]) for t in world["segment"].notebooks[0].tests]
+    return [(t, e) for t, e in found if is_family(e)]
+
+
+def test_two_roster_students_get_different_numbers_and_each_always_the_same(world):
+    """Every family gives s29 and s30 different parameters and answers; drawing again gives the same ones."""
+    families = family_tests(world)
+    assert len(families) >= 2
+    for _, family in families:
+        own, other = (family.params(s, salt=VARIANT_SALT) for s in (OWN_VARIANT, COPIED_VARIANT))
+        assert own != other
+        assert right_value(family, OWN_VARIANT, VARIANT_SALT) != right_value(family, COPIED_VARIANT, VARIANT_SALT)
+        assert family.params(OWN_VARIANT, salt=VARIANT_SALT) == own
+        assert family.params(OWN_VARIANT, salt="") != own or family.params(COPIED_VARIANT, salt="") != other
+
+
+def test_copied_family_answers_score_zero_with_wrong_variant_naming_the_cells(world):
+    """s30 handed in s29's notebook: s29 gets full marks; s30 gets 0 on each family cell, outcome wrong_variant,
+    the message naming the cells; only the export (the instructor's) says whose variant they answer."""
+    cohort = world["cohort"]
+    with cohort.gradebook() as gradebook:
+        rows = stored_results(gradebook, SEGMENT_1)
+    own = json.loads(rows[(SEGMENT_1, OWN_VARIANT)]["details"])["notebooks"][0]["exercises"]
+    copied = json.loads(rows[(SEGMENT_1, COPIED_VARIANT)]["details"])["notebooks"][0]["exercises"]
+    assert all(e["outcome"] == "passed" for e in own)
+    family_ids = {t.grade_id for t, _ in family_tests(world)}
+    for exercise in copied:
+        if exercise["grade_id"] in family_ids:
+            assert exercise["outcome"] == statuses.WRONG_VARIANT and exercise["score"] == 0, exercise
+            assert OWN_VARIANT in exercise["matched"]  # and anyone whose variant has the same answer
+            assert OWN_VARIANT not in exercise["message"] and "another student's numbers" in exercise["message"]
+        else:
+            assert exercise["outcome"] == "passed", exercise
+    message = world["rows"][COPIED_VARIANT]["message"]
+    assert all(grade_id in message for grade_id in family_ids)
+    assert f"answers the variant of {OWN_VARIANT}" in message
+    assert OWN_VARIANT not in rows[(SEGMENT_1, COPIED_VARIANT)]["message"], "the stored message reaches feedback"
+    assert OWN_VARIANT not in json.dumps(autograded(world, COPIED_VARIANT))
+
+
+def test_variant_prints_a_students_numbers_for_the_instructor(world):
+    """``variant`` prints each family's expected answer for the student (with the cohort's salt); an unknown
+    student or assignment is refused with exit status 2."""
+    cohort = world["cohort"]
+    code, output = run_cli("variant", cohort.root, OWN_VARIANT, SEGMENT_1)
+    assert code == 0, output
+    for test, family in family_tests(world):
+        assert f"{test.grade_id} (family {family.key}): {family.variable} = " \
+               f"{right_value(family, OWN_VARIANT, VARIANT_SALT):.6g}" in output
+    code, output = run_cli("variant", cohort.root, "nobody-here", SEGMENT_1)
+    assert code == 2 and "not on the roster" in output
+    code, output = run_cli("variant", cohort.root, OWN_VARIANT, "99-no-such-assignment")
+    assert code == 2 and "no assignment '99-no-such-assignment'" in output
+
+
+def test_the_salt_is_kept_for_the_instructor_only_and_not_replaced_by_accident(world):
+    """The salt file is mode 0600; setting another salt without --replace is refused."""
+    cohort = world["cohort"]
+    assert (cohort.root / "variant-salt").stat().st_mode & 0o777 == 0o600
+    code, output = run_cli("salt", cohort.root, "another-salt")
+    assert code == 2 and "--replace" in output
+    code, output = run_cli("salt", cohort.root)
+    assert code == 0 and f"COURSE_VARIANT_SALT={VARIANT_SALT}" in output
