@@ -45,3 +45,44 @@ def test_check_notebook_returns_per_exercise_results(segment1, tmp_path):
     assert all(e.passed and e.message == "" for e in result.exercises)
     summary = json.loads(json.dumps([e.as_dict() for e in result.exercises]))
     assert set(summary[0]) == {"grade_id", "score", "max_score", "outcome", "message"}
+
+
+def _stamped_release(assignment: str, drop_test: str | None = None) -> dict:
+    """The learner's copy of the current release (as ``course.workspace`` makes it); with ``drop_test``, a copy of
+    an older release that did not have that exercise yet (its stamp is that older release's fingerprint)."""
+    import datetime
+
+    from course.workspace import fingerprint, stamped_copy
+
+    release = json.loads((REPO_ROOT / "release" / assignment / f"{assignment}.ipynb").read_text(encoding="utf-8"))
+    if drop_test is not None:
+        release = dict(release, cells=[c for c in release["cells"]
+                                       if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") != drop_test])
+    copy = stamped_copy(release, assignment, datetime.datetime.now().astimezone())
+    assert copy["metadata"]["course_copy"]["release_fingerprint"] == fingerprint(release)
+    return copy
+
+
+def test_unanswered_exercises_say_no_answer_yet_and_an_older_copy_is_out_of_date(segment1, tmp_path):
+    """The copy as released (``name = ...``) gets "no answer yet" from the grader, as from the check cells; a
+    copy of an older release that lacks an exercise is ``outdated_copy`` with how to update, not tampering;
+    a current copy with a test cell deleted is still ``cells_tampered``."""
+    spec = segment1.notebooks[0]
+    new_test = spec.tests[-1].grade_id
+    fresh = check_notebook(write(tmp_path / "fresh" / spec.filename, _stamped_release(segment1.name)), segment1.name)
+    assert fresh.status == "graded" and fresh.score == 0, fresh.message
+    assert all("no answer yet" in e.message and "ellipsis" not in e.message for e in fresh.exercises), fresh.exercises
+
+    older = check_notebook(write(tmp_path / "older" / spec.filename, _stamped_release(segment1.name, new_test)),
+                           segment1.name)
+    assert older.status == "outdated_copy", older.message
+    assert "python -m course.lab update" in older.message and "deleted" not in older.message
+    missing = next(e for e in older.exercises if e.grade_id == new_test)
+    assert missing.outcome == "not_in_copy" and missing.score == 0 and "course.lab update" in missing.message
+    assert all("no answer yet" in e.message for e in older.exercises if e.grade_id != new_test)
+
+    tampered = dict(_stamped_release(segment1.name))
+    tampered["cells"] = [c for c in tampered["cells"]
+                         if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") != new_test]
+    deleted = check_notebook(write(tmp_path / "tampered" / spec.filename, tampered), segment1.name)
+    assert deleted.status == "cells_tampered" and f"{new_test!r} was deleted" in deleted.message

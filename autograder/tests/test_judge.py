@@ -111,3 +111,65 @@ def test_an_exercise_family_is_judged_against_the_graded_student_s_own_variant()
     captured = {"critical_batch_own": {"t": "float", "v": answers[alice]}}
     assert judge(test, captured, learner=alice).score == 1
     assert judge(test, captured, learner=other).score == 0
+
+
+FAMILY_CELL = ("from course.segments.batch_size import checks\n"
+               "checks.CRITICAL_BATCH_OWN.check(critical_batch_own)\n"
+               "### BEGIN HIDDEN TESTS\nchecks.CRITICAL_BATCH_OWN.check_value(critical_batch_own)\n"
+               "### END HIDDEN TESTS")
+
+
+def test_ellipsis_crosses_the_sandbox_wall_and_reads_no_answer_yet():
+    """The answer cells' ``...`` placeholder is plain data: the judge says "no answer yet", as the check cell does."""
+    from autograder.sandbox.protocol import to_plain
+
+    assert to_plain(...) == {"t": "ellipsis"} and from_plain({"t": "ellipsis"}) is Ellipsis
+    result = judge(make_test(CHECK_CELL, 1), {"critical_batch_quarter": to_plain(...)})
+    assert result.score == 0 and "no answer yet" in result.message and "ellipsis" not in result.message
+    assert result.stdout.startswith("… critical_batch_quarter: no answer yet")
+
+
+def test_copied_from_finds_exactly_the_students_whose_variant_an_answer_fits():
+    """The index lookup names the same students as asking ``answers_variant_of`` of the whole roster, for every
+    student's own answer, over 300 students and two salts."""
+    from course.segments.batch_size import checks
+    from course.variants import families
+
+    from autograder.families import VariantContext, copied_from
+
+    roster = tuple(f"learner{n:03d}" for n in range(300))
+    for salt in ("", "a-salt"):
+        context = VariantContext(salt, roster)
+        for family in families(checks):
+            for student in roster[:40]:
+                value = float(family.answer(family.params(student, salt=salt)))
+                brute = sorted(s for s in family.answers_variant_of(value, roster, salt=salt) if s != "learner299")
+                assert list(copied_from(family, value, "learner299", context)) == brute
+                assert student in brute
+            assert copied_from(family, -1.0, "learner299", context) == ()
+            assert copied_from(family, "12", "learner299", context) == ()
+
+
+def test_a_family_answer_for_another_student_is_wrong_variant_but_a_known_mistake_is_not():
+    """Another roster student's answer scores 0 as ``wrong_variant`` (whose only in ``matched``); the same student's
+    own right answer passes; a listed mistake on one's own numbers stays a plain failure with its hint."""
+    from course.segments.batch_size import checks
+
+    from autograder.families import VariantContext
+
+    family, salt = checks.CRITICAL_BATCH_OWN, "s"
+    own, other = "ann", next(s for s in (f"bob{n}" for n in range(100))
+                              if family.answer(family.params(s, salt=salt)) != family.answer(family.params("ann", salt=salt)))
+    context = VariantContext(salt, (own, other))
+    test = make_test(FAMILY_CELL, 1)
+    theirs = float(family.answer(family.params(other, salt=salt)))
+    mine = float(family.answer(family.params(own, salt=salt)))
+    copied = judge(test, {"critical_batch_own": {"t": "float", "v": theirs}}, own, context)
+    assert copied.outcome == "wrong_variant" and copied.score == 0 and copied.matched == (other,)
+    assert other not in copied.message and "another student's numbers" in copied.message
+    assert "matched" not in copied.as_dict()
+    assert judge(test, {"critical_batch_own": {"t": "float", "v": mine}}, own, context).passed
+    doubled = next(s for s in (f"carol{n}" for n in range(3000)) if family.verdict(2 * mine, learner=s, salt=salt) is None)
+    mistake = judge(test, {"critical_batch_own": {"t": "float", "v": 2 * mine}}, own,
+                    VariantContext(salt, (own, other, doubled)))  # 2x ann's answer is exactly `doubled`'s answer
+    assert mistake.outcome == "failed" and "factor of 2" in mistake.message and not mistake.matched
