@@ -6,6 +6,9 @@ SEGMENT = Segment(
     number="06",
     assignment="06-api-pricing",
     title="Deducing inference memory costs from API pricing",
-    teaches="cost vs context length, the KV bytes/token a price kink implies, decode vs prefill MFU",
+    teaches=(
+        "decode cost vs context against output price tiers, prefill cost against input tiers, the KV "
+        "bytes/token a price kink implies, decode vs prefill MFU, prefix caching"
+    ),
     package="context_cost",
 )

@@ -6,6 +6,9 @@ SEGMENT = Segment(
     number="04",
     assignment="04-pipelining-not-wise",
     title="Why pipelining is not wise",
-    teaches="stage imbalance from mixed attention layers and cross-stage residual traffic",
+    teaches=(
+        "stage imbalance from mixed attention layers, its long-context limit, and cross-stage residual "
+        "traffic"
+    ),
     package="imbalance",
 )
