@@ -13,12 +13,16 @@ from pathlib import Path
 import pytest
 from nbgrader.api import Gradebook
 
+from course.variants import SALT_ENV, Family
+
 from tests.notebooks import (
     REPO,
     assignments,
     exercises_checked,
     fill_solutions,
+    graded_test_cells,
     load,
+    nbgrader_meta,
     release_notebook,
     shows_number,
     solution_variables,
@@ -26,25 +30,36 @@ from tests.notebooks import (
 )
 
 EQ_CHEAT = "class AlwaysEqual:\n    __eq__ = lambda self, other: True\n    __hash__ = object.__hash__"
+OWN_A, OWN_B, COPIER = "dee", "eve", "hal"
+"""Students whose variants differ on every exercise family of the course (asserted): dee and eve answer their own
+numbers, hal hands in dee's."""
 
 
-def _wrong_code(exercise, variable: str) -> str:
+def _expected(exercise, student: str) -> float:
+    """The right number for ``student`` (an exercise family: their own variant; no salt, as in this course dir)."""
+    if isinstance(exercise, Family):
+        return float(exercise.answer(exercise.params(student, salt="")))
+    return float(exercise.expected())
+
+
+def _wrong_code(exercise, variable: str, student: str) -> str:
     """A likely mistake: twice the right number, or a wrong option letter."""
     if hasattr(exercise, "options"):
         wrong = next(letter for letter in exercise.options if letter != exercise.correct)
         return f"{variable} = {wrong!r}"
-    return f"{variable} = {2 * exercise.expected()!r}"
+    return f"{variable} = {2 * _expected(exercise, student)!r}"
 
 
-def _right_code(exercise, variable: str) -> str:
+def _right_code(exercise, variable: str, student: str) -> str:
     if hasattr(exercise, "options"):
         return f"{variable} = {exercise.correct!r}"
-    return f"{variable} = {exercise.expected()!r}"
+    return f"{variable} = {_expected(exercise, student)!r}"
 
 
 def _nbgrader(course, *args):
     # nbgrader runs the `alembic` command to create its gradebook: it must be on PATH.
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    env.pop(SALT_ENV, None)  # this course directory has no variant salt: variants follow from the student ids
     return subprocess.run([sys.executable, "-m", "nbgrader", *args, f"--CourseDirectory.root={course}"],
                           cwd=course, capture_output=True, text=True, timeout=600, env=env)
 
@@ -82,9 +97,12 @@ def graded(request, tmp_path_factory):
     cell_variables = solution_variables(source, variables)
     release = load(release_notebook(assignment))
     students = {
-        "right": {v: _right_code(e, v) for e, v in checked},
-        "wrong": {v: _wrong_code(e, v) for e, v in checked},
+        "right": {v: _right_code(e, v, "right") for e, v in checked},
+        "wrong": {v: _wrong_code(e, v, "wrong") for e, v in checked},
         "cheat": {v: f"{EQ_CHEAT}\n{v} = AlwaysEqual()" for _, v in checked},
+        OWN_A: {v: _right_code(e, v, OWN_A) for e, v in checked},
+        OWN_B: {v: _right_code(e, v, OWN_B) for e, v in checked},
+        COPIER: {v: _right_code(e, v, OWN_A) for e, v in checked},  # dee's numbers, handed in by hal
     }
     for student, answers in students.items():
         target = course / "submitted" / student / assignment / f"{assignment}.ipynb"
@@ -101,9 +119,11 @@ def graded(request, tmp_path_factory):
         for student in students:
             submission = gradebook.find_submission(assignment, student)
             facts[student] = {"score": submission.score, "code_score": submission.code_score,
-                              "max_code_score": submission.max_code_score}
+                              "max_code_score": submission.max_code_score,
+                              "cells": {g.name: g.score for n in submission.notebooks for g in n.grades}}
     autograded = {s: load(course / "autograded" / s / assignment / f"{assignment}.ipynb") for s in students}
-    yield {"assignment": assignment, "facts": facts, "autograded": autograded, "checked": checked}
+    cells = {nbgrader_meta(cell)["grade_id"]: found for cell, found in zip(graded_test_cells(source), checked)}
+    yield {"assignment": assignment, "facts": facts, "autograded": autograded, "checked": checked, "cells": cells}
 
 
 def _test_outputs(notebook: dict) -> list[str]:
@@ -139,6 +159,27 @@ def test_unanswered_notebook_scores_zero_and_runs_to_the_end(graded):
     for cell in graded["autograded"]["blank"]["cells"]:
         if cell["cell_type"] == "code" and not cell.get("metadata", {}).get("nbgrader", {}).get("grade"):
             assert not [o for o in cell.get("outputs", []) if o["output_type"] == "error"], cell["source"]
+
+
+def test_stock_autograde_grades_each_student_on_their_own_variant(graded):
+    """Stock nbgrader knows the student from its autograded/<student>/ folder: two students with different numbers
+    on every family each get full marks for their own; a third handing in the first's numbers gets 0 on exactly
+    the family cells and full marks on the fixed ones."""
+    families = [(e, v) for e, v in graded["checked"] if isinstance(e, Family)]
+    assert families, "every segment has exercise families"
+    for family, _ in families:
+        answers = {s: _expected(family, s) for s in (OWN_A, OWN_B, COPIER)}
+        assert len(set(answers.values())) == 3, f"{family.key}: choose ids whose variants differ ({answers})"
+    facts = graded["facts"]
+    for student in (OWN_A, OWN_B):
+        assert facts[student]["code_score"] == facts[student]["max_code_score"] > 0, facts[student]
+    family_cells = {grade_id for grade_id, (exercise, _) in graded["cells"].items() if isinstance(exercise, Family)}
+    assert family_cells
+    for grade_id, score in facts[COPIER]["cells"].items():
+        if grade_id in family_cells:
+            assert score == 0, grade_id
+        elif grade_id in graded["cells"]:
+            assert score == facts[OWN_A]["cells"][grade_id] > 0, grade_id
 
 
 def test_always_equal_objects_get_zero(graded):
