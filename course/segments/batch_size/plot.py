@@ -13,7 +13,7 @@ from matplotlib.artist import Artist
 from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
 
-from course.plots.common import FigureLayout, PlotArtists, plain_log_axes
+from course.plots.common import CURVE_ZORDER, FigureLayout, PlotArtists, plain_log_axes
 from course.segments.batch_size.view import BatchSizeView
 
 COLORS = {"compute": "#1f77b4", "memory": "#d62728", "step": "#9e9e9e", "cost": "#2ca02c", "marker": "#ff7f0e",
@@ -23,8 +23,6 @@ COLORS = {"compute": "#1f77b4", "memory": "#d62728", "step": "#9e9e9e", "cost": 
 LAYOUT = FigureLayout(width_in=9.0, height_in=4.2, left_in=0.85, bottom_in=1.25, top_in=0.3, gap_in=0.95)
 """Two panels, with room below for the shared legend."""
 
-CURVE_ZORDER = 3
-"""Curves and markers draw above the spines (2.5), as the blitted frame draws them."""
 
 
 @dataclass

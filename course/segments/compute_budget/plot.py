@@ -11,7 +11,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
 from matplotlib.text import Text
 
-from course.plots.common import FigureLayout, PlotArtists, plain_log_axes
+from course.plots.common import CURVE_ZORDER, FigureLayout, PlotArtists, plain_log_axes
 from course.segments.compute_budget.view import PHASES, ComputeBudgetView
 
 COLORS = {"pretrain": "#1f77b4", "rl": "#ff7f0e", "inference": "#2ca02c", "marker": "#d62728",
@@ -26,8 +26,6 @@ LAYOUT = FigureLayout(width_in=10.0, height_in=4.3, left_in=0.8, right_in=0.3, b
                       gap_in=1.0)
 """Two panels, with room below for the bar names and the shared legend."""
 
-CURVE_ZORDER = 3
-"""Bars, labels, curves and markers draw above the spines (2.5), as the blitted frame draws them."""
 
 
 def format_tokens(tokens: float) -> str:

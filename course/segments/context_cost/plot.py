@@ -9,7 +9,7 @@ from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FixedLocator, FuncFormatter
 
-from course.plots.common import FigureLayout, PlotArtists, plain_log_axes
+from course.plots.common import CURVE_ZORDER, FigureLayout, PlotArtists, plain_log_axes
 from course.segments.context_cost.view import ContextCostView
 
 COLORS = {"compute": "#1f77b4", "kv": "#d62728", "total": "black", "marker": "#ff7f0e", "crossover": "gray",
@@ -26,8 +26,6 @@ RELATIVE_BOTTOM = 0.8
 LAYOUT = FigureLayout(width_in=10.0, height_in=4.5, left_in=0.9, bottom_in=1.15, top_in=0.45, gap_in=0.95)
 """Two panels, with room below for the shared legend (two rows)."""
 
-CURVE_ZORDER = 3
-"""Curves and markers draw above the spines (2.5) and the price steps, as the blitted frame draws them."""
 
 
 @dataclass

@@ -13,7 +13,7 @@ from matplotlib.axes import Axes
 from matplotlib.image import AxesImage
 from matplotlib.lines import Line2D
 
-from course.plots.common import FigureLayout, PlotArtists
+from course.plots.common import CURVE_ZORDER, FigureLayout, PlotArtists
 from course.segments.diffusion.view import DiffusionView
 
 COLORS = {"cipher": "#1f77b4", "network": "#ff7f0e", "sha256": "#2ca02c", "ideal": "black", "marker": "#d62728",
@@ -24,8 +24,6 @@ LAYOUT = FigureLayout(width_in=10.0, height_in=4.1, bottom_in=0.95, top_in=0.3, 
                       width_ratios=(1.25, 1.0))
 """Curve panel and heat map, with room below for the shared legend."""
 
-CURVE_ZORDER = 3
-"""Curves, markers and the heat map draw above the spines (2.5), as the blitted frame draws them."""
 
 
 @dataclass

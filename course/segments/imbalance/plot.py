@@ -16,7 +16,7 @@ from matplotlib.patches import Patch, Rectangle
 from matplotlib.text import Text
 from matplotlib.ticker import FuncFormatter, MaxNLocator, NullLocator
 
-from course.plots.common import FigureLayout, PlotArtists
+from course.plots.common import CURVE_ZORDER, FigureLayout, PlotArtists
 from course.segments.imbalance.view import MAX_STAGES, ImbalanceView
 
 COLORS = {"stage": "#1f77b4", "bottleneck": "#d62728", "mean": "black", "even": "#1f77b4", "best": "#2ca02c",
@@ -25,8 +25,6 @@ COLORS = {"stage": "#1f77b4", "bottleneck": "#d62728", "mean": "black", "even": 
 LAYOUT = FigureLayout(width_in=9.0, height_in=4.0, bottom_in=0.95, top_in=0.3)
 """Two panels, with room below for the shared legend."""
 
-CURVE_ZORDER = 3
-"""Bars, curves and markers draw above the spines (2.5), as the blitted frame draws them."""
 
 LABEL_Y = 0.97
 """Height of the global-layer labels, near the top of the stage axis [fraction of the axes]."""

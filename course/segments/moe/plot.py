@@ -12,7 +12,7 @@ from matplotlib.lines import Line2D
 from matplotlib.text import Text
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
 
-from course.plots.common import FigureLayout, PlotArtists
+from course.plots.common import CURVE_ZORDER, FigureLayout, PlotArtists
 from course.segments.moe.view import MoeView
 
 COLORS = {"scale_up": "#1f77b4", "scale_out": "#d62728", "total": "black", "step": "#ff7f0e",
@@ -27,8 +27,6 @@ MAX_OTHERS = 8
 LAYOUT = FigureLayout(width_in=10.0, height_in=4.1, bottom_in=0.95, top_in=0.3, gap_in=0.9)
 """Two panels, with room below for the shared legend."""
 
-CURVE_ZORDER = 3
-"""Curves draw above the spines (2.5), as the blitted frame draws them."""
 
 
 @dataclass

@@ -19,7 +19,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from course.models.pipeline import BACKWARD, FORWARD, Schedule
-from course.plots.common import FigureLayout, PlotArtists, plain_log_axes
+from course.plots.common import CURVE_ZORDER, FigureLayout, PlotArtists, plain_log_axes
 from course.segments.pipeline.view import MAX_SLOTS, MAX_STAGES, PipelineView
 
 MICROBATCH_COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22")
@@ -38,8 +38,6 @@ LAYOUT = FigureLayout(width_in=10.0, height_in=4.4, bottom_in=1.25, top_in=0.35,
                       gap_in=0.9)
 """Two panels, with room below each for its legend."""
 
-CURVE_ZORDER = 3
-"""Curves draw above the spines (2.5), as the blitted frame draws them."""
 
 
 @dataclass
