@@ -1,7 +1,8 @@
 """Throughput of the cohort autograder against stock ``nbgrader autograde``, on the same machine, in one run.
 
 Builds a synthetic cohort of segment-1 submissions (a seeded mix of right, wrong and
-broken notebooks; exercise families answered with each student's own variant), grades
+broken notebooks; exercise families answered with each student's own variant, and a few
+students handing in another student's numbers), grades
 it with stock nbgrader in a temporary nbgrader course directory and with
 ``python -m autograder grade`` (sandbox on) in a temporary cohort, checks that both give
 the same score to every honest submission (right or wrong, nothing broken), and prints
@@ -12,7 +13,13 @@ With ``--scheduler`` it also grades the same cohort on a Dask cluster started he
 ``--scheduler tcp://HOST:PORT``, and prints those rates beside the others, with the
 measured cost per submission and what it implies for 100,000 submissions.
 
+With ``--family-overhead`` it measures instead what exercise families cost the autograder:
+the same cohort graded with the segment as it is and with its family exercises removed
+(their statement, answer and test cells: the fixed cells only), alternating the two
+``--rounds`` times in one run, and prints both rates and the loss.
+
     .venv/bin/python benchmarks/grading.py [--submissions 100] [--jobs N] [--scheduler [ADDRESS]] [--keep]
+    .venv/bin/python benchmarks/grading.py --family-overhead [--rounds 3]
 
 Takes a few minutes on 2 cores (stock nbgrader needs ~1 s or more per submission).
 Not part of the test suite.
@@ -37,10 +44,12 @@ sys.path.insert(0, str(REPO))
 from autograder.cohort import init_cohort, register_assignment  # noqa: E402
 from autograder.course import course_source_root  # noqa: E402
 from autograder.spec import load_assignment  # noqa: E402
+from autograder.families import is_family  # noqa: E402
+from autograder.spec import nbgrader_meta  # noqa: E402
 from autograder.tests.builders import exercise_of, learner_notebook, right_value, wrong_value  # noqa: E402
 
 ASSIGNMENT = "01-batch-size"
-MIX = (("right", 0.45), ("wrong", 0.25), ("mixed", 0.15), ("broken", 0.15))
+MIX = (("right", 0.40), ("wrong", 0.25), ("mixed", 0.15), ("copied", 0.05), ("broken", 0.15))
 BROKEN_KINDS = ("exception", "syntax", "blank", "not_json", "empty")
 
 
@@ -48,9 +57,9 @@ def env_with_venv_bin() -> dict:
     return dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
 
 
-def synthetic_cohort(count: int, seed: int) -> dict[str, tuple[str, bytes]]:
-    """student -> (kind, notebook bytes) for ``count`` segment-1 submissions."""
-    spec = load_assignment(course_source_root(), ASSIGNMENT).notebooks[0]
+def synthetic_cohort(count: int, seed: int, source: Path | None = None) -> dict[str, tuple[str, bytes]]:
+    """student -> (kind, notebook bytes) for ``count`` segment-1 submissions (of the notebook in ``source``)."""
+    spec = load_assignment(source or course_source_root(), ASSIGNMENT).notebooks[0]
     exercises = [exercise_of(t.source) for t in spec.tests]
     rng = random.Random(seed)
     kinds = [k for k, share in MIX for _ in range(round(share * count))]
@@ -61,8 +70,9 @@ def synthetic_cohort(count: int, seed: int) -> dict[str, tuple[str, bytes]]:
         student = f"student{number:03d}"
         answers = {}
         for exercise, variable in exercises:
-            good = kind == "right" or (kind == "mixed" and rng.random() < 0.5)
-            answers[variable] = f"{variable} = {(right_value if good else wrong_value)(exercise, student)!r}"
+            good = kind in ("right", "copied") or (kind == "mixed" and rng.random() < 0.5)
+            whose = f"student{(number + 1) % count:03d}" if kind == "copied" else student  # a neighbour's numbers
+            answers[variable] = f"{variable} = {(right_value if good else wrong_value)(exercise, whose)!r}"
         if kind == "broken":
             broken = BROKEN_KINDS[number % len(BROKEN_KINDS)]
             if broken == "not_json":
@@ -111,11 +121,16 @@ def run_stock(work: Path, cohort: dict[str, tuple[str, bytes]]) -> tuple[float, 
 
 
 def run_autograder(work: Path, cohort: dict[str, tuple[str, bytes]], jobs: int,
-                   scheduler: str | None = None, name: str = "cohort") -> tuple[float, dict[str, float]]:
-    """Grade with ``python -m autograder grade`` (sandboxed, locally or on ``scheduler``); (seconds, student -> score)."""
+                   scheduler: str | None = None, name: str = "cohort",
+                   source: Path | None = None) -> tuple[float, dict[str, float]]:
+    """Grade with ``python -m autograder grade`` (sandboxed, locally or on ``scheduler``), every student on the
+    roster (so copied family answers are looked for); (seconds, student -> score)."""
     root = work / name
-    handle = init_cohort(root)
+    handle = init_cohort(root, source)
     register_assignment(handle, ASSIGNMENT)
+    with handle.gradebook() as gradebook:
+        for student in cohort:
+            gradebook.update_or_create_student(student)
     for student, (_, data) in cohort.items():
         target = handle.submitted(student, ASSIGNMENT) / f"{ASSIGNMENT}.ipynb"
         target.parent.mkdir(parents=True)
@@ -132,6 +147,57 @@ def run_autograder(work: Path, cohort: dict[str, tuple[str, bytes]], jobs: int,
     return seconds, {student: float(rows[(ASSIGNMENT, student)]["score"]) for student in cohort}
 
 
+def without_families(target: Path) -> Path:
+    """A copy of the course's source/ of ``ASSIGNMENT`` with every family exercise's cells removed; its root."""
+    import importlib
+    import re
+
+    notebook_path = course_source_root() / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    notebook = json.loads(notebook_path.read_text(encoding="utf-8"))
+    spec = load_assignment(course_source_root(), ASSIGNMENT).notebooks[0]
+    module = next(importlib.import_module(m.group(1) + ".checks") for t in spec.tests
+                  if (m := re.search(r"from (course\.segments\.\w+) import checks", t.source)))
+    names = {name for name in dir(module) if is_family(getattr(module, name))}
+    family_cell = re.compile(r"checks\.(" + "|".join(sorted(names)) + r")\b")
+    kept = [c for c in notebook["cells"]
+            if not (nbgrader_meta(c) and family_cell.search("".join(c["source"]) if isinstance(c["source"], list)
+                                                            else c["source"]))]
+    removed = len(notebook["cells"]) - len(kept)
+    folder = target / ASSIGNMENT
+    folder.mkdir(parents=True)
+    (folder / notebook_path.name).write_text(json.dumps(dict(notebook, cells=kept), indent=1), encoding="utf-8")
+    print(f"fixed-only source: {removed} family cells of {sorted(names)} removed from {ASSIGNMENT}")
+    return target
+
+
+def family_overhead(args) -> int:
+    """Grade one cohort with and without the family exercises, alternating; print both rates and the loss."""
+    work = Path(tempfile.mkdtemp(prefix="grading-families-"))
+    try:
+        fixed_source = without_families(work / "fixed-course" / "source")  # cohorts must lie outside its folder
+        cohorts = {"with families": (synthetic_cohort(args.submissions, args.seed), None),
+                   "fixed cells only": (synthetic_cohort(args.submissions, args.seed, fixed_source), fixed_source)}
+        times = {label: [] for label in cohorts}
+        for round_ in range(args.rounds):
+            for label, (cohort, source) in cohorts.items():
+                name = f"cohort-{'families' if source is None else 'fixed'}-{round_}"
+                seconds, scores = run_autograder(work, cohort, args.jobs, None, name, source)
+                times[label].append(seconds)
+                print(f"round {round_ + 1}, {label}: {seconds:.1f} s, {len(cohort) / seconds:.2f} submissions/s")
+                if label == "with families":
+                    copied = [s for s, (kind, _) in cohort.items() if kind == "copied"]
+                    print(f"  copied submissions: {len(copied)}, scores {sorted(scores[s] for s in copied)}")
+    finally:
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+    best = {label: min(values) for label, values in times.items()}
+    rate = {label: args.submissions / seconds for label, seconds in best.items()}
+    loss = 1 - rate["with families"] / rate["fixed cells only"]
+    print(f"side by side (best of {args.rounds}) [submissions/s]: with families {rate['with families']:.2f}, "
+          f"fixed cells only {rate['fixed cells only']:.2f}; throughput loss from families: {100 * loss:.1f}%")
+    return 0 if loss <= 0.10 else 1
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--submissions", type=int, default=100, help="cohort size (default 100)")
@@ -140,7 +206,12 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="keep the temporary folders")
     parser.add_argument("--scheduler", nargs="?", const="local", metavar="tcp://HOST:PORT",
                         help="also grade on a Dask cluster: 1 and 2 local workers, or the cluster at this address")
+    parser.add_argument("--family-overhead", action="store_true",
+                        help="only measure what exercise families cost the autograder (with vs without them)")
+    parser.add_argument("--rounds", type=int, default=3, help="alternations for --family-overhead (default 3)")
     args = parser.parse_args()
+    if args.family_overhead:
+        return family_overhead(args)
     cohort = synthetic_cohort(args.submissions, args.seed)
     counts = {kind: sum(1 for k, _ in cohort.values() if k == kind) for kind, _ in MIX}
     print(f"synthetic cohort: {len(cohort)} submissions of {ASSIGNMENT} {counts}; {os.cpu_count()} CPUs")
