@@ -20,7 +20,7 @@ from autograder.intake import Intake, match_score, read_notebook, which_assignme
 from autograder.families import VariantContext
 from autograder.judge import NO_VARIANTS, deleted, judge, not_reached
 from autograder.notebook_out import autograded_notebook
-from autograder.plan import Plan, deleted_note, plan_notebook
+from autograder.plan import Plan, plan_notebook
 from autograder.results import ExerciseResult, NotebookResult, SubmissionResult
 from autograder.sandbox.bwrap import SandboxSettings
 from autograder.sandbox.pool import Limits, WorkerPool
@@ -34,9 +34,9 @@ WARM_IMPORTS = ("numpy", "matplotlib", "matplotlib.pyplot", "ipywidgets", "cours
 
 Runner = Callable[[list[dict], Limits, str | None, str], dict]
 """Runs one notebook's sandbox job (cells, limits, learner, variant salt) and returns the worker's reply."""
-OUTDATED_HINT = ("your notebook is a copy of an older version of the course: {count} exercise{s} added since "
-                 "({ids}) {are} not in it and score 0 here. Get the new version with `python -m course.lab update` "
-                 "(it is written beside your copy, with your answers copied in)")
+OUTDATED_HINT = ("your notebook is a copy of another version of the course than the current one{missing}. Get the "
+                 "new version with `python -m course.lab update` (it is written beside your copy, with your answers "
+                 "copied in)")
 
 
 @dataclass(frozen=True)
@@ -131,19 +131,25 @@ def prepare(assignment: AssignmentSpec, submission: Submission, others: list[Ass
         plan = plan_notebook(spec, intake.notebook)
         outdated = is_outdated_copy(intake.notebook, spec)
         repairs = plan.notes
-        if outdated and plan.deleted_tests:
-            missing = {deleted_note(grade_id) for grade_id in plan.deleted_tests}
-            repairs = [n for n in plan.notes if n not in missing]
-            count = len(plan.deleted_tests)
-            repairs.append(OUTDATED_HINT.format(count=count, s="s" * (count > 1), are="are" if count > 1 else "is",
-                                                ids=", ".join(plan.deleted_tests)))
+        if outdated and plan.version_notes:  # what another release explains is not tampering
+            repairs = [n for n in plan.notes if n not in set(plan.version_notes)]
+            repairs.append(outdated_note(plan))
         notes = ([note] if note else []) + intake.notes + repairs
-        if outdated and plan.deleted_tests:
-            status = statuses.CELLS_TAMPERED if len(repairs) > 1 else statuses.most_severe([status, statuses.OUTDATED_COPY])
+        if outdated and plan.version_notes and len(repairs) == 1:
+            status = statuses.most_severe([status, statuses.OUTDATED_COPY])
         elif plan.tampered:
             status = statuses.CELLS_TAMPERED
         prepared.append(Prepared(spec, plan=plan, intake=intake, status=status, notes=notes, outdated=outdated))
     return prepared
+
+
+def outdated_note(plan: Plan) -> str:
+    """The one note on an outdated copy: which exercises it lacks, and how to get the new version."""
+    count = len(plan.deleted_tests)
+    missing = (f": {count} exercise{'s' * (count > 1)} added since ({', '.join(plan.deleted_tests)}) "
+               f"{'are' if count > 1 else 'is'} not in it and score 0 here" if count else
+               ": its course cells were replaced by the current version's")
+    return OUTDATED_HINT.format(missing=missing)
 
 
 def is_outdated_copy(notebook: dict, spec: NotebookSpec) -> bool:

@@ -41,6 +41,8 @@ class Plan:
     entries: list[Entry]
     notes: list[str] = field(default_factory=list)
     deleted_tests: list[str] = field(default_factory=list)
+    version_notes: list[str] = field(default_factory=list)
+    """The notes another release of the course explains (test or locked cells missing or with other source)."""
 
     @property
     def tampered(self) -> bool:
@@ -118,21 +120,27 @@ def plan_notebook(spec: NotebookSpec, notebook: dict) -> Plan:
             entries.append(_learner_entry(cell, positions.get(grade_id)))
             if grade_id is not None and grade_id in positions:
                 seen.add(grade_id)
-    deleted = []
+    deleted, version = [], []
     for test in spec.tests:
         if test.grade_id not in seen:
             deleted.append(test.grade_id)
             notes.append(deleted_note(test.grade_id))
+            version.append(notes[-1])
             _insert(entries, Entry(_restored_cell(spec, test.position, test.visible_source),
                                    spec_position=test.position, test_id=test.grade_id, deleted_test=True))
     for grade_id, source in spec.locked.items():
         if grade_id not in seen:
             notes.append(f"locked cell {grade_id!r} was deleted; it was put back")
+            version.append(notes[-1])
             position = positions[grade_id]
             _insert(entries, Entry(_restored_cell(spec, position, source), run_source=source, spec_position=position))
-    plan = Plan(entries, notes, deleted)
+    version += [n for n in notes if n.endswith(EDITED)]
+    plan = Plan(entries, notes, deleted, version)
     plan.job_cells()
     return plan
+
+
+EDITED = "; the course's version was used"
 
 
 def deleted_note(grade_id: str) -> str:
@@ -150,7 +158,7 @@ def _test_entry(spec: NotebookSpec, test, cell: dict, number: int, notes: list[s
     if cell.get("cell_type") != "code":
         notes.append(f"test cell {test.grade_id!r} was re-typed as {cell.get('cell_type')} (cell {number}); restored")
     elif _normalized(cell["source"]) not in (_normalized(test.visible_source), _normalized(test.source)):
-        notes.append(f"test cell {test.grade_id!r} was edited (cell {number}); the course's version was used")
+        notes.append(f"test cell {test.grade_id!r} was edited (cell {number}){EDITED}")
     changes = _metadata_changes(cell, spec_cell)
     if changes:
         notes.append(f"test cell {test.grade_id!r} had its nbgrader metadata changed ({', '.join(changes)}); "
@@ -165,7 +173,7 @@ def _locked_entry(spec: NotebookSpec, grade_id: str, position: int, cell: dict, 
     if cell.get("cell_type") != "code":
         notes.append(f"locked cell {grade_id!r} was re-typed as {cell.get('cell_type')} (cell {number}); restored")
     elif _normalized(cell["source"]) != _normalized(source):
-        notes.append(f"locked cell {grade_id!r} was edited (cell {number}); the course's version was used")
+        notes.append(f"locked cell {grade_id!r} was edited (cell {number}){EDITED}")
     return Entry(_restored_cell(spec, position, source), run_source=source, spec_position=position)
 
 
