@@ -51,7 +51,7 @@ ANONYMOUS = "anonymous"
 OUTPUT_KEY = "course_variant"
 """Key of the display metadata that records which variant a notebook showed."""
 
-_ID_PATTERN = re.compile(r"^[A-Za-z0-9_.@+-]{1,64}$")
+_ID_PATTERN = re.compile(r"^[A-Za-z0-9_.@+-]{1,128}$")
 
 
 def workspace_dir() -> Path | None:
@@ -73,9 +73,9 @@ def _autograded_student(cwd: Path) -> str | None:
 
 
 def valid_id(learner: str) -> str:
-    """``learner`` if it is a usable id (1-64 letters, digits, ``_.@+-``); ValueError otherwise."""
+    """``learner`` if it is a usable id (1-128 letters, digits, ``_.@+-``); ValueError otherwise."""
     if not _ID_PATTERN.match(learner or ""):
-        raise ValueError(f"learner id {learner!r}: use 1-64 letters, digits or _.@+- (no spaces)")
+        raise ValueError(f"learner id {learner!r}: use 1-128 letters, digits or _.@+- (no spaces)")
     return learner
 
 
