@@ -288,6 +288,13 @@ PRECISION_WORDS = {
 }
 
 
+TOTAL_PARAMS_B = (100, 200, 300, 400, 500, 600, 700, 800, 1000, 1200)
+"""Total parameters an MoE of the critical-batch family may have [billions]."""
+
+ACTIVE_PARAMS_B = (3, 5, 8, 12, 17, 22, 32, 37, 45)
+"""Active parameters per token the critical-batch family may draw [billions]."""
+
+
 def _draw_critical(rng) -> dict:
     key = rng.choice(FAMILY_CHIPS)
     chip = chips.CHIPS[key]
@@ -296,20 +303,23 @@ def _draw_critical(rng) -> dict:
     fp8 = (f"{chip.dense_fp8_flops / 1e12:,.0f} TFLOP/s dense fp8" if chip.dense_fp8_flops is not None
            else "no fp8 tensor cores")
     return {"chip": key, "chip_name": chip.name, "precision": precision, "precision_words": PRECISION_WORDS[precision],
-            "share": (share := rng.choice([1, 2, 4, 8, 16, 32])), "share_text": "all" if share == 1 else f"1/{share}",
+            "total_b": rng.choice(TOTAL_PARAMS_B), "active_b": rng.choice(ACTIVE_PARAMS_B),
             "bf16_tflops": f"{chip.dense_bf16_flops / 1e12:,.0f}",
             "fp8": fp8, "bandwidth_tbs": f"{chip.hbm_bandwidth / 1e12:g}"}
 
 
+def _active_fraction(params) -> float:
+    return params["active_b"] / params["total_b"]
+
+
 def _critical_own(params) -> float:
     chip = chips.CHIPS[params["chip"]]
-    return roofline.critical_batch_dense(chip, roofline.precision_named(params["precision"])) * params["share"]
+    return roofline.critical_batch_dense(chip, roofline.precision_named(params["precision"])) / _active_fraction(params)
 
 
 def _critical_mistakes(params) -> tuple[Mistake, ...]:
     found = []
-    if params["share"] > 1:
-        found.append(Mistake(lambda e: e / params["share"] ** 2, HINT_INVERTED_SPARSITY))
+    found.append(Mistake(lambda e: e * _active_fraction(params) ** 2, HINT_INVERTED_SPARSITY))
     if params["precision"] == "w8-bf16":
         found.append(Mistake(lambda e: 2 * e, HINT_W8_SAME))
     if params["precision"] == "fp8":
@@ -325,7 +335,8 @@ CRITICAL_BATCH_OWN = Family(
     variable="critical_batch_own",
     unit="sequences",
     draw=_draw_critical,
-    statement=("A model uses {share_text} of its parameters per token and is served with {precision_words} on a "
+    statement=("An MoE model has **{total_b}B** parameters, of which **{active_b}B** are active per token. It is "
+               "served with {precision_words} on a "
                "**{chip_name}** ({bf16_tflops} TFLOP/s dense bf16, {fp8}, {bandwidth_tbs} TB/s of HBM). "
                "Each parameter costs 2 FLOPs per token. Ignoring the KV cache, at what batch does compute time "
                "equal weight-loading time? Set `critical_batch_own` (sequences)."),
@@ -333,7 +344,11 @@ CRITICAL_BATCH_OWN = Family(
     mistakes=_critical_mistakes,
     magnitude=(1e-4, 1e9),
 )
-"""Critical batch (KV ignored) for a drawn chip, precision and active share [sequences]."""
+"""Critical batch (KV ignored) for a drawn chip, precision and MoE shape (total and active parameters) [sequences]."""
+
+RESERVE_PERCENTS = (0, 5, 10, 15, 20)
+"""Shares of HBM the max-batch family may keep back for activations and fragmentation [percent]."""
+
 
 def _draw_memory(rng) -> dict:
     model = rng.choice(["deepseek-v3", "llama-3-70b", "llama-3-70b-fp8"])
@@ -343,23 +358,28 @@ def _draw_memory(rng) -> dict:
     chip_key = rng.choice(["h100", "h200", "b200"])
     chip = chips.CHIPS[chip_key]
     weights = memory.weight_bytes(llm.total_params, precision)
-    n_chips = rng.choice([n for n in (2, 4, 8, 16, 32) if n * chip.hbm_bytes >= 1.2 * weights][:3])
+    n_chips = rng.choice([n for n in (2, 4, 6, 8, 12, 16, 24, 32) if n * chip.hbm_bytes >= 1.5 * weights][:4])
     kv_value_bytes = rng.choice([2, 1])
+    reserve_percent = rng.choice(RESERVE_PERCENTS)
     return {"model": model, "llm_name": llm.name, "weight_format": weight_format,
             "weight_gb": f"{weights / 1e9:,.1f}", "chip": chip_key, "chip_name": chip.name,
             "hbm_gb": f"{chip.hbm_bytes / 1e9:g}", "n_chips": n_chips,
             "kv_format": "bf16" if kv_value_bytes == 2 else "8-bit",
             "kv_bytes": int(kv_cache.kv_bytes_per_token(llm, kv_value_bytes)),
+            "reserve_percent": reserve_percent,
             "context": rng.choice([1024, 2048, 4096, 8192, 16384, 32768])}
 
 
-def _max_batch_own(params, *, with_weights: bool = True, n_chips: int | None = None) -> float:
+def _max_batch_own(params, *, with_weights: bool = True, n_chips: int | None = None,
+                   reserve_percent: float | None = None) -> float:
     chip = chips.CHIPS[params["chip"]]
     llm = llms.LLMS[params["model"].removesuffix("-fp8")]
     return memory.max_batch_that_fits(total_params=llm.total_params if with_weights else 0.0,
                                       context_tokens=params["context"], kv_bytes_per_token=params["kv_bytes"],
                                       chip=chip, n_chips=n_chips or params["n_chips"],
-                                      precision=roofline.precision_named(params["weight_format"]))
+                                      precision=roofline.precision_named(params["weight_format"]),
+                                      reserved_fraction=(params["reserve_percent"] if reserve_percent is None
+                                                         else reserve_percent) / 100)
 
 
 def _max_batch_mistakes(params) -> tuple[Mistake, ...]:
@@ -367,6 +387,12 @@ def _max_batch_mistakes(params) -> tuple[Mistake, ...]:
     one_chip = _max_batch_own(params, n_chips=1)
     if one_chip >= 1:
         found.append(Mistake(lambda e: one_chip, "That fits on one chip: the group has more HBM than that."))
+    if params["reserve_percent"] > 0:
+        found.append(Mistake(lambda e: _max_batch_own(params, reserve_percent=0),
+                             "You used all of HBM: keep the reserve back first, then subtract the weights."))
+        reserve_on_free = _max_batch_own(params, reserve_percent=0) * (1 - params["reserve_percent"] / 100)
+        found.append(Mistake(lambda e: reserve_on_free,
+                             "The reserve is a share of all the HBM, not of what the weights leave free."))
     return (*found, *COMMON_MISTAKES)
 
 
@@ -378,13 +404,14 @@ MAX_BATCH_OWN = Family(
     statement=("**{llm_name}** is served from {weight_gb} GB of {weight_format} weights on **{n_chips} × "
                "{chip_name}** ({hbm_gb} GB of HBM each, 1 GB = 10⁹ bytes). Its {kv_format} KV cache takes "
                "{kv_bytes:,} bytes per token, and every sequence holds {context:,} tokens of context. Keeping "
-               "no HBM in reserve, what is the largest batch (whole sequences, round down) whose KV caches fit "
-               "beside the weights? Set `max_batch_own` (sequences)."),
+               "**{reserve_percent}%** of the HBM in reserve (for activations and fragmentation), what is the "
+               "largest batch (whole sequences, round down) whose KV caches fit beside the weights? Set "
+               "`max_batch_own` (sequences)."),
     answer=_max_batch_own,
     mistakes=_max_batch_mistakes,
     magnitude=(1e-4, 1e9),
 )
-"""Largest batch that fits for a drawn model, chip count, context and KV width [sequences]."""
+"""Largest batch that fits for a drawn model, chip count, context, KV width and HBM reserve [sequences]."""
 
 EXERCISES = (
     CRITICAL_BATCH_QUARTER,
