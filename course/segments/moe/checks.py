@@ -296,12 +296,19 @@ FORMATS = {"FP8": BYTES_FP8, "BF16": BYTES_BF16}
 """Activation formats a family may draw, with their bytes per value [bytes]."""
 
 
+HIDDEN_SIZES = tuple(range(2048, 16384 + 1, 512))
+"""Hidden sizes a family may draw, 2,048 to 16,384 in steps of 512 [values]."""
+
+EXPERTS_PER_TOKEN = (1, 2, 3, 4, 6, 8, 10, 12, 16)
+"""Routed experts per token a family may draw [count]."""
+
+
 def _draw_bytes(rng) -> dict:
-    dispatch = rng.choice(sorted(FORMATS))
-    return {"hidden_size": rng.choice([4096, 5120, 6144, 7168, 8192]), "experts_per_token": rng.choice([2, 4, 6, 8]),
+    dispatch, combine = rng.choice(sorted(FORMATS)), rng.choice(sorted(FORMATS))
+    return {"hidden_size": rng.choice(HIDDEN_SIZES), "experts_per_token": rng.choice(EXPERTS_PER_TOKEN),
             "dispatch": dispatch, "dispatch_bytes": FORMATS[dispatch],
-            "dispatch_unit": "byte" if FORMATS[dispatch] == 1 else "bytes", "combine": "BF16",
-            "combine_bytes": FORMATS["BF16"]}
+            "dispatch_unit": "byte" if FORMATS[dispatch] == 1 else "bytes", "combine": combine,
+            "combine_bytes": FORMATS[combine], "combine_unit": "byte" if FORMATS[combine] == 1 else "bytes"}
 
 
 def _family_bytes(params, *, dispatch=None, combine=None, experts=None) -> float:
@@ -332,7 +339,7 @@ MY_A2A_BYTES = Family(
     draw=_draw_bytes,
     statement=("An MoE model with hidden size **{hidden_size:,}** sends each token to **{experts_per_token}** routed "
                "experts. It dispatches in **{dispatch}** ({dispatch_bytes} {dispatch_unit} per value) and combines in "
-               "**{combine}** ({combine_bytes} bytes per value). How many bytes does one token move in one MoE "
+               "**{combine}** ({combine_bytes} {combine_unit} per value). How many bytes does one token move in one MoE "
                "layer, dispatch plus combine? Set `my_a2a_bytes_per_token` (bytes)."),
     answer=lambda params: _family_bytes(params),
     mistakes=_bytes_mistakes,
@@ -346,16 +353,32 @@ def family_fabrics() -> dict[str, moe.Fabric]:
     return {**moe.switched_fabrics(), "gb300": moe.GB300_NVL72}
 
 
+DOMAIN_WORDS = {1: "one NVLink domain", 2: "two NVLink domains", 3: "three NVLink domains",
+                4: "four NVLink domains"}
+"""NVLink domains the layer-time family may spread the experts over, in words."""
+
+TOKENS_PER_CHIP = (32, 48, 64, 96, 128, 192, 256, 384, 512)
+"""Tokens each GPU routes in the layer-time family [tokens]."""
+
+LAYER_HIDDEN_SIZES = tuple(range(3072, 8192 + 1, 512))
+"""Hidden sizes of the layer-time family's model, 3,072 to 8,192 in steps of 512 (FP8 dispatch, BF16 combine) [values]."""
+
+LAYER_EXPERTS = (4, 6, 8)
+"""Routed experts per token of the layer-time family's model [count]."""
+
+
 def _draw_layer(rng) -> dict:
     key = rng.choice(sorted(family_fabrics()))
     fabric = family_fabrics()[key]
-    domains = rng.choice([1, 2])
+    domains = rng.choice([1, 2, 3, 4])
     return {"fabric": key, "name": fabric.name, "domain_size": fabric.domain_size,
             "nvlink_gb_s": round(fabric.scale_up_bandwidth / 1e9, 1),
             "scale_out_gb_s": round(fabric.scale_out_bandwidth / 1e9, 1),
-            "domains": domains, "domains_text": "one NVLink domain" if domains == 1 else "two NVLink domains",
+            "domains": domains, "domains_text": DOMAIN_WORDS[domains],
             "ep_degree": domains * fabric.domain_size,
-            "tokens_per_chip": rng.choice([64, 128, 256, 512]), "bytes_per_token": int(V3_BYTES_PER_TOKEN)}
+            "tokens_per_chip": rng.choice(TOKENS_PER_CHIP),
+            "bytes_per_token": int(moe.dispatch_combine_bytes_per_token(rng.choice(LAYER_HIDDEN_SIZES),
+                                                                        rng.choice(LAYER_EXPERTS)))}
 
 
 def _layer_parts_us(params) -> tuple[float, float]:
@@ -390,15 +413,15 @@ MY_LAYER_TIME_US = Family(
     unit="microseconds",
     draw=_draw_layer,
     statement=("Your fabric: **{name}**, {domain_size} GPUs per NVLink domain, NVLink **{nvlink_gb_s:g} GB/s** and "
-               "scale-out **{scale_out_gb_s:g} GB/s** per GPU, each way. DeepSeek-V3's experts are spread over "
+               "scale-out **{scale_out_gb_s:g} GB/s** per GPU, each way. An MoE model's experts are spread over "
                "**{domains_text}** (EP{ep_degree}), each GPU routes **{tokens_per_chip}** tokens, and each token "
-               "moves {bytes_per_token:,} bytes per MoE layer (exercise 1). How long does one MoE layer's "
-               "all-to-all take? Set `my_layer_time_us` (microseconds)."),
+               "moves **{bytes_per_token:,} bytes** per MoE layer (FP8 dispatch + BF16 combine, as in exercise 1). "
+               "How long does one MoE layer's all-to-all take? Set `my_layer_time_us` (microseconds)."),
     answer=lambda params: max(_layer_parts_us(params)),
     mistakes=_layer_mistakes,
     magnitude=(1e-9, 1e12),
 )
-"""Exercise 2b: one MoE layer's all-to-all on the learner's own fabric, EP degree and tokens per GPU [µs]."""
+"""Exercise 2b: one MoE layer's all-to-all on the learner's own fabric, EP degree, tokens per GPU and bytes per token [µs]."""
 
 EXERCISES = (
     A2A_BYTES_PER_TOKEN,
