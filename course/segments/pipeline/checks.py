@@ -346,8 +346,15 @@ MAX_MICROBATCH_LONG_CONTEXT = Exercise(
 # Families (issue 12)
 # --------------------------------------------------------------------------------------------------
 
+BUBBLE_STAGES = (*range(2, 17), 20, 24, 32)
+"""Pipeline stages the bubble family may draw [count]."""
+
+BUBBLE_MICROBATCHES = (4, 6, 8, 10, 12, 14, 16, 20, 24, 28, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 256)
+"""Micro-batches per batch the bubble family may draw [count]."""
+
+
 def _draw_bubble(rng) -> dict:
-    return {"stages": rng.choice([2, 3, 4, 6, 8, 12, 16]), "microbatches": rng.choice([4, 6, 8, 12, 16, 24, 32, 64])}
+    return {"stages": rng.choice(BUBBLE_STAGES), "microbatches": rng.choice(BUBBLE_MICROBATCHES)}
 
 
 def _bubble_mistakes(params) -> tuple[Mistake, ...]:
@@ -380,16 +387,27 @@ CROSSOVER_MODELS = {
     "llama-3-70b-bf16": (llms.LLAMA_3_70B, roofline.BF16),
     "llama-3-70b-fp8": (llms.LLAMA_3_70B, roofline.FP8),
 }
-"""Models and weight formats the crossover family draws from (KV in bf16)."""
+"""Models and weight formats the crossover family draws from."""
+
+KV_FORMATS = {"bf16": 2, "8-bit": 1}
+"""KV cache formats the crossover family may draw, with their bytes per value [bytes]."""
+
+CROSSOVER_STAGES = (2, 3, 4, 5, 6, 7, 8, 10, 12, 16)
+"""Pipeline stages the crossover family may draw [count]."""
+
+CROSSOVER_SEQUENCES = (16, 20, 24, 32, 40, 48, 64, 80, 96, 100, 128, 160, 192, 200, 256, 320, 384, 500, 512, 1000,
+                       1024, 2400)
+"""Sequences per micro-batch the crossover family may draw [sequences]."""
 
 
 def _draw_crossover(rng) -> dict:
     key = rng.choice(sorted(CROSSOVER_MODELS))
     llm, precision = CROSSOVER_MODELS[key]
+    kv_format = rng.choice(sorted(KV_FORMATS))
     return {"model": key, "name": llm.name, "format": precision.name,
             "weight_gb": round(llm.total_params * precision.weight_bytes_per_param / 1e9, 1),
-            "kv_bytes_per_token": int(kv_cache.kv_bytes_per_token(llm)),
-            "stages": rng.choice([2, 4, 8, 16]), "sequences": rng.choice([32, 64, 128, 256, 512, 1024, 2400])}
+            "kv_format": kv_format, "kv_bytes_per_token": int(kv_cache.kv_bytes_per_token(llm, KV_FORMATS[kv_format])),
+            "stages": rng.choice(CROSSOVER_STAGES), "sequences": rng.choice(CROSSOVER_SEQUENCES)}
 
 
 def _crossover_of(params, stages=None) -> float:
@@ -413,7 +431,7 @@ MY_CROSSOVER = Family(
     variable="my_crossover_context_tokens",
     unit="tokens",
     draw=_draw_crossover,
-    statement=("**{name}** is served with {format} weights (**{weight_gb:,} GB** in all) and a KV cache of "
+    statement=("**{name}** is served with {format} weights (**{weight_gb:,} GB** in all) and a {kv_format} KV cache of "
                "**{kv_bytes_per_token:,} bytes per token** (all layers), decoding on **p = {stages}** pipeline "
                "stages with **b = {sequences:,}** sequences per micro-batch and one micro-batch per stage in "
                "flight. At what context length does one stage's KV cache equal its weights? Set "
