@@ -325,22 +325,59 @@ LAYER_COUNT_ARGUMENT = ChoiceExercise(
 # Families (issue 12)
 # --------------------------------------------------------------------------------------------------
 
+MIX_LAYERS = (24, 32, 36, 40, 48, 56, 61, 64, 80)
+"""Layer counts the layer-mix family may draw [count]."""
+
+MIX_LOCAL_PER_GLOBAL = (1, 2, 3, 4, 5, 7)
+"""Local layers per global layer the layer-mix family may draw [count]."""
+
+MIX_STAGES = (2, 3, 4, 5, 6, 8)
+"""Pipeline stages the layer-mix family may draw [count]."""
+
+MIX_CONTEXT_K = (16, 32, 64, 128, 256)
+"""Contexts the layer-mix family may draw [thousands of tokens]."""
+
+MIX_WINDOW_K = (1, 2, 4, 8)
+"""Sliding windows the layer-mix family may draw [thousands of tokens]."""
+
+
 def _draw_mix(rng) -> dict:
-    layers = rng.choice([24, 32, 48, 61, 64, 80])
-    local = rng.choice([1, 2, 3, 5, 7])
-    stages = rng.choice([2, 3, 4, 6, 8])
-    return {"layers": layers, "local_per_global": local, "period": local + 1, "stages": stages,
-            "split": ", ".join(str(n) for n in imbalance.even_split(layers, stages)),
-            "layout": " | ".join(stage_layouts(layers, local, stages))}
+    """A stack whose even split is unbalanced (a perfectly balanced one would make every such answer 1)."""
+    while True:
+        layers = rng.choice(MIX_LAYERS)
+        local = rng.choice(MIX_LOCAL_PER_GLOBAL)
+        stages = rng.choice(MIX_STAGES)
+        params = {"layers": layers, "local_per_global": local, "period": local + 1, "stages": stages,
+                  "context_k": rng.choice(MIX_CONTEXT_K), "window_k": rng.choice(MIX_WINDOW_K),
+                  "split": ", ".join(str(n) for n in imbalance.even_split(layers, stages)),
+                  "layout": " | ".join(stage_layouts(layers, local, stages))}
+        if mix_efficiency(params) < 0.995:
+            return params
+
+
+def mix_efficiency(params, *, window_k: float | None = None) -> float:
+    """Even-split efficiency of the layer-mix family when a layer's time is the KV it reads [fraction]."""
+    pattern = imbalance.layer_pattern(params["layers"], params["local_per_global"])
+    times = imbalance.layer_times_s(pattern, params["context_k"],
+                                    params["window_k"] if window_k is None else window_k,
+                                    fixed_s=0.0, kv_s_per_token=1.0)
+    return imbalance.pipeline_efficiency(imbalance.stage_times_s(times, imbalance.even_split(params["layers"],
+                                                                                           params["stages"])))
 
 
 def _mix_mistakes(params) -> tuple[Mistake, ...]:
-    counts = globals_per_stage(params["layers"], params["local_per_global"], params["stages"])
-    split = imbalance.even_split(params["layers"], params["stages"])
+    pattern = imbalance.layer_pattern(params["layers"], params["local_per_global"])
+    times = imbalance.layer_times_s(pattern, params["context_k"], params["window_k"], fixed_s=0.0, kv_s_per_token=1.0)
+    stage_times = imbalance.stage_times_s(times, imbalance.even_split(params["layers"], params["stages"]))
     return (
-        Mistake(lambda e: sum(split) / len(split) / max(split),
-                "That compares layer counts; at long context compare the global layers per stage."),
-        Mistake(lambda e: min(counts) / max(counts), "Use the mean stage over the slowest, not the fastest."),
+        Mistake(lambda e: mix_efficiency(params, window_k=params["context_k"]),
+                "That compares layer counts, as if every layer read the whole context; a local layer reads only "
+                "its window."),
+        Mistake(lambda e: long_context_efficiency(params["layers"], params["local_per_global"], params["stages"]),
+                "That is the limit for a context far past the window (global layers only); at this context the "
+                "local layers still read their window and add to every stage."),
+        Mistake(lambda e: float(stage_times.min() / stage_times.max()),
+                "Use the mean stage over the slowest, not the fastest."),
         Mistake(lambda e: 1 / e, HINT_INVERTED),
         Mistake(lambda e: e * 100, HINT_PERCENT),
     )
@@ -353,20 +390,33 @@ MY_LONG_CONTEXT_EFFICIENCY = Family(
     draw=_draw_mix,
     statement=("Your stack: **{layers}** layers, **{local_per_global} local : 1 global** repeated (layer $i$, "
                "counted from 1, is global when $i$ is a multiple of {period}), split evenly into "
-               "**{stages}** stages of {split} layers:\n\n`{layout}`\n\nAs the context grows far past the window, "
-               "what does the pipeline efficiency (mean stage time over the slowest) tend to? Set "
+               "**{stages}** stages of {split} layers:\n\n`{layout}`\n\nThe context is **{context_k}K** tokens "
+               "and a local layer's window **{window_k}K**. Take each layer's time as proportional to the KV "
+               "tokens it reads (a local layer its window, a global layer the whole context; ignore the fixed "
+               "part). What is the pipeline efficiency (mean stage time over the slowest)? Set "
                "`my_long_context_efficiency` as a fraction between 0 and 1."),
-    answer=lambda params: long_context_efficiency(params["layers"], params["local_per_global"], params["stages"]),
+    answer=mix_efficiency,
     mistakes=_mix_mistakes,
+    rel_tol=0.01,
     magnitude=(1e-3, 1e3),
 )
-"""Exercise 2b: long-context efficiency limit of an even split of the learner's own layer mix [fraction]."""
+"""Exercise 2b: even-split efficiency of the learner's own layer mix, context and window (KV-read time) [fraction]."""
+
+
+RESIDUAL_LAYERS = (24, 28, 32, 36, 40, 48, 56, 60, 61, 64, 80, 96)
+"""Layer counts the residual-bytes family may draw [count]."""
+
+RESIDUAL_STAGES = (2, 3, 4, 5, 6, 8)
+"""Pipeline stages the residual-bytes family may draw [count]."""
+
+RESIDUAL_HIDDEN_SIZES = tuple(range(2048, 8192 + 1, 512))
+"""Hidden sizes the residual-bytes family may draw, 2,048 to 8,192 in steps of 512 [values]."""
 
 
 def _draw_residual(rng) -> dict:
-    layers = rng.choice([32, 48, 61, 64, 80])
-    stages = rng.choice([2, 3, 4, 6, 8])
-    return {"layers": layers, "stages": stages, "hidden_size": rng.choice([4096, 5120, 7168, 8192]),
+    layers = rng.choice(RESIDUAL_LAYERS)
+    stages = rng.choice(RESIDUAL_STAGES)
+    return {"layers": layers, "stages": stages, "hidden_size": rng.choice(RESIDUAL_HIDDEN_SIZES),
             "split": ", ".join(str(n) for n in imbalance.even_split(layers, stages))}
 
 
