@@ -287,22 +287,30 @@ OVERTRAINING_CHANGE = Exercise(
 FAMILY_MODELS = (
     (llms.DEEPSEEK_V3.name, llms.DEEPSEEK_V3.active_params / 1e9),
     (llms.LLAMA_3_70B.name, llms.LLAMA_3_70B.active_params / 1e9),
+    ("a 3B dense model", 3.0),
     ("an 8B dense model", 8.0),
+    ("a 14B dense model", 14.0),
+    ("a 32B dense model", 32.0),
     ("the lecture's 100B model", llms.LECTURE_100B.active_params / 1e9),
+    ("a 175B dense model", 175.0),
     ("a 400B dense model", 400.0),
 )
 """(name, active parameters in billions) a family may draw [count / 1e9]."""
 
-RATES_M = (5, 10, 20, 50, 100)
+RATES_M = (1, 2, 3, 4, 5, 6, 7, 8, 10, 12, 15, 20, 25, 30, 40, 50, 60, 70, 80, 100)
 """Serving rates a family may draw [million tokens/s]."""
 
-DAYS = (30, 60, 90, 120, 180)
+DAYS = (7, 14, 28, 30, 45, 60, 90, 100, 120, 150, 180, 200, 270, 365)
 """Deployment lengths a family may draw [days]."""
 
 
 def _draw_deployment(rng) -> dict:
-    model, active_b = rng.choice(FAMILY_MODELS)
-    return {"model": model, "active_b": active_b, "rate_m": rng.choice(RATES_M), "days": rng.choice(DAYS)}
+    """A model and traffic whose equal-cost optimum trains on at least Chinchilla's tokens (factor >= 1)."""
+    while True:
+        model, active_b = rng.choice(FAMILY_MODELS)
+        params = {"model": model, "active_b": active_b, "rate_m": rng.choice(RATES_M), "days": rng.choice(DAYS)}
+        if _my_overtraining(params) >= 1:
+            return params
 
 
 def _my_overtraining(p) -> float:
@@ -331,7 +339,7 @@ MY_OVERTRAINING = Family(
 )
 """Exercise 6b: the over-training factor of exercise 6 for the learner's own model, rate and days [x]."""
 
-RL_FACTORS = (2, 3, 4, 6)
+RL_FACTORS = (2, 3, 4, 5, 6)
 """RL FLOPs per parameter per token a family may draw [FLOP]."""
 
 KAPPAS = (2, 3, 4, 5)
