@@ -290,13 +290,34 @@ LLAMA_INPUT_COST = Exercise(
 
 # --- families: the same skills on each learner's own numbers ----------------------------------------------
 
+KINK_ACTIVE_B = (3, 5, 8, 12, 17, 22, 32, 37, 45, 50, 70, 100, 200, 400)
+"""Active parameters the price-kink family may guess [billions]."""
+
+KINK_THRESHOLDS_K = (32, 64, 100, 128, 200, 256, 272, 500, 1000)
+"""Prompt lengths above which the price-kink family's provider charges more [thousands of tokens]."""
+
+KINK_BALANCES = (150, 200, 250, 300, 350, 400, 450, 500, 600)
+"""Machine balances the price-kink family may draw [FLOPs per byte]."""
+
+HINT_FOLDED_TWO_OWN = ("You are off by exactly a factor of 2. The machine balance already counts one multiply-add per "
+                       "parameter per token against one byte: don't add a second factor of 2 on top of it, and keep "
+                       "KV values at 2 bytes (bf16).")
+
+
+KINK_KV_RANGE = (100.0, 100_000.0)
+"""KV bytes per token a price-kink variant may imply; draws outside are redrawn [bytes/token]."""
+
+
 def _draw_kink(rng) -> dict:
-    return {"active_b": rng.choice([20, 37, 50, 100, 200, 400]),
-            "kink_k": rng.choice([128, 200, 256, 500, 1000])}
+    while True:
+        params = {"active_b": rng.choice(KINK_ACTIVE_B), "kink_k": rng.choice(KINK_THRESHOLDS_K),
+                  "balance": rng.choice(KINK_BALANCES)}
+        if KINK_KV_RANGE[0] <= _my_implied_kv(params) <= KINK_KV_RANGE[1]:
+            return params
 
 
 def _my_implied_kv(p) -> float:
-    return context_cost.implied_kv_bytes_per_token(p["active_b"] * 1e9, p["kink_k"] * 1e3)
+    return context_cost.implied_kv_bytes_per_token(p["active_b"] * 1e9, p["kink_k"] * 1e3, p["balance"])
 
 
 MY_IMPLIED_KV = Family(
@@ -306,21 +327,22 @@ MY_IMPLIED_KV = Family(
     draw=_draw_kink,
     statement=("A provider raises its **output** price for prompts above **{kink_k}K tokens**, and you guess its "
                "model activates **{active_b}B parameters** per token. If the step sits exactly at the decode cost "
-               "crossover, with the lecture's 300 FLOPs per byte, how many KV bytes per token does its model keep? "
+               "crossover, on chips with a machine balance of **{balance} FLOPs per byte** (the lecture uses 300), how many KV bytes per token does its model keep? "
                "Set `my_implied_kv_bytes` (bytes per token)."),
     answer=_my_implied_kv,
     mistakes=lambda p: (
         Mistake(lambda e: 1 / e, HINT_INVERTED),
-        Mistake(lambda e: e * LECTURE_FLOPS_PER_BYTE,
-                "You left out the machine balance: bandwidth/FLOPs (1/300) stays in the answer."),
-        Mistake(lambda e: e * LECTURE_FLOPS_PER_BYTE ** 2,
-                "You multiplied by 300 instead of dividing."),
-        *off_by(2.0, HINT_FOLDED_TWO),
+        Mistake(lambda e: e * p["balance"],
+                "You left out the machine balance: bandwidth/FLOPs (1 over the FLOPs per byte) stays in the "
+                "answer."),
+        Mistake(lambda e: e * p["balance"] ** 2,
+                "You multiplied by the machine balance instead of dividing."),
+        *off_by(2.0, HINT_FOLDED_TWO_OWN),
         *COMMON_MISTAKES,
     ),
     magnitude=(1e-6, 1e12),
 )
-"""Exercise 1b: KV bytes per token implied by the learner's own price kink and model size [bytes/token]."""
+"""Exercise 1b: KV bytes per token implied by the learner's own price kink, model size and balance [bytes/token]."""
 
 FAMILY_LLMS = {"llama-3-70b": llms.LLAMA_3_70B, "deepseek-v3": llms.DEEPSEEK_V3}
 """Models with a published attention shape, for the prefill-cost family."""
@@ -329,13 +351,20 @@ FAMILY_CHIPS = ("h100", "h200", "b200")
 """Chips with fp8 tensor cores, for the prefill-cost family (keys of ``chips.roofline_chips()``)."""
 
 
+PREFILL_PROMPTS_K = (4, 8, 16, 32, 64, 128, 200, 256)
+"""Prompt lengths the prefill-cost family may draw [units of 1,024 tokens]."""
+
+PREFILL_PRICES = tuple(round(1.50 + 0.05 * step, 2) for step in range(51))
+"""Chip-hour prices the prefill-cost family may draw, $1.50 to $4.00 in $0.05 steps [USD per chip-hour]."""
+
+
 def _draw_prefill(rng) -> dict:
     llm_key, chip_key = rng.choice(sorted(FAMILY_LLMS)), rng.choice(FAMILY_CHIPS)
     llm, chip = FAMILY_LLMS[llm_key], chips.roofline_chips()[chip_key]
     return {"llm_key": llm_key, "model": llm.name, "active_b": llm.active_params / 1e9,
             "attention_mflop": round(prefill.attention_flops_per_query_key(llm) / 1e6, 4),
             "chip_key": chip_key, "chip": chip.name, "fp8_pflops": chip.dense_fp8_flops / 1e15,
-            "prompt_k": rng.choice([8, 32, 128, 200]), "price": rng.choice([2, 3, 4])}
+            "prompt_k": rng.choice(PREFILL_PROMPTS_K), "price": rng.choice(PREFILL_PRICES)}
 
 
 def _my_prefill_cost(p, attention_scale: float = 1.0, precision=roofline.FP8) -> float:
@@ -351,7 +380,7 @@ MY_PREFILL_COST = Family(
     unit="USD per million input tokens",
     draw=_draw_prefill,
     statement=("You serve **{model}** ({active_b:g}B active parameters; attention costs **{attention_mflop:g} "
-               "MFLOP** per query-key pair over all layers) on **{chip}** chips at **${price} per chip-hour**. "
+               "MFLOP** per query-key pair over all layers) on **{chip}** chips at **${price:.2f} per chip-hour**. "
                "Prompts are **{prompt_k}K tokens** ({prompt_k} x 1,024). Prefilled in fp8 "
                "({fp8_pflops:g}e15 FLOP/s dense) at 100% MFU, what does a million input tokens cost in chip time? "
                "Set `my_input_cost` (USD per million input tokens)."),
