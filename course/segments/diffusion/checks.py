@@ -199,12 +199,23 @@ SAC_ARGUMENT = ChoiceExercise(
 
 # --- families: the same skills on each learner's own numbers ----------------------------------------------
 
+LAYER_WIDTHS = (16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 384, 448, 512, 640, 768, 896,
+                1024)
+"""Widths the layer-flips family may draw [units]."""
+
+FLIPPED_INPUTS = (1, 2, 3, 4, 5, 6, 7, 8, 10, 12, 16, 20, 24, 32)
+"""Input signs the layer-flips family may flip at once [count]; at most a quarter of the width."""
+
+
 def _draw_width(rng) -> dict:
-    return {"width": rng.choice([16, 24, 32, 48, 96, 128, 256, 512, 1024])}
+    width = rng.choice(LAYER_WIDTHS)
+    return {"width": width, "flipped": rng.choice([k for k in FLIPPED_INPUTS if 4 * k <= width])}
 
 
-def _my_layer_flips(p) -> float:
-    return p["width"] * diffusion.one_layer_flip_probability(p["width"])
+def _my_layer_flips(p, *, change_per_flip: float = 2.0) -> float:
+    """Expected flipped output signs: z and z' have correlation (n - c k) / n, c = 2 [count]."""
+    n, k = p["width"], p["flipped"]
+    return n * diffusion.sheppard_flip_probability((n - change_per_flip * k) / n)
 
 
 MY_LAYER_FLIPS = Family(
@@ -213,26 +224,34 @@ MY_LAYER_FLIPS = Family(
     unit="output signs (expected count)",
     draw=_draw_width,
     statement=("A random tanh layer of width **{width}** (square weights, entries from N(0, g^2/{width})) receives "
-               "{width} values of +-1, and one of them flips sign. How many of its {width} output signs flip, on "
-               "average? Set `my_flipped_signs` (an expected count, not a share)."),
+               "{width} values of +-1, and **{flipped}** of them flip sign at once. How many of its {width} output "
+               "signs flip, on average? Set `my_flipped_signs` (an expected count, not a share)."),
     answer=_my_layer_flips,
     mistakes=lambda p: (
         Mistake(lambda e: e / p["width"], "That is the share of signs; the question asks how many flip."),
         Mistake(lambda e: e * math.pi, "You left out the division by pi: arccos gives an angle, and the flip "
                                        "probability is that angle as a share of pi."),
-        Mistake(lambda e: p["width"] * diffusion.sheppard_flip_probability((p["width"] - 1) / p["width"]),
+        Mistake(lambda e: _my_layer_flips(p, change_per_flip=1.0),
                 "Flipping x_k changes the sum by 2 w_k x_k, not w_k x_k: redo the correlation of z and z'."),
+        Mistake(lambda e: p["flipped"] * _my_layer_flips({**p, "flipped": 1}),
+                "Flips do not add up one by one: put all the flipped inputs into one correlation, "
+                "(n - 2k) / n, and apply Sheppard's formula once."),
         Mistake(lambda e: p["width"] / 2, "One half is what a random function (or a cipher) flips; one random "
                                           "layer flips far fewer."),
     ),
     rel_tol=0.01,
     magnitude=(1e-3, 1e5),
 )
-"""Exercise 4b: expected flipped output signs of one random layer of the learner's width [count]."""
+"""Exercise 4b: expected flipped output signs of one random layer of the learner's width and flipped inputs [count]."""
+
+
+FEISTEL_BLOCK_BITS = tuple(range(16, 1024 + 1, 8))
+"""Block widths the Feistel family may draw: whole bytes, 16 to 1,024 bits [bits]."""
 
 
 def _draw_feistel(rng) -> dict:
-    return {"block_bits": rng.choice([16, 32, 128, 256]), "rounds": rng.choice([1, 2])}
+    block_bits = rng.choice(FEISTEL_BLOCK_BITS)
+    return {"block_bits": block_bits, "word_bits": block_bits // 2, "rounds": rng.choice([1, 2])}
 
 
 def _my_unreached(p) -> float:
@@ -244,7 +263,7 @@ MY_UNREACHED = Family(
     variable="my_unreached_pairs",
     unit="(input bit, output bit) pairs",
     draw=_draw_feistel,
-    statement=("A Feistel cipher with a **{block_bits}-bit** block (two words of half that size) and an *ideal* round "
+    statement=("A Feistel cipher with a **{block_bits}-bit** block (two {word_bits}-bit words) and an *ideal* round "
                "function runs **{rounds}** round(s). How many (input bit, output bit) pairs have no path from the "
                "input bit to the output bit yet? Set `my_unreached_pairs` (pairs)."),
     answer=_my_unreached,
