@@ -82,9 +82,20 @@ def test_decode_fifth_is_a_fifth_of_the_critical_batch_and_deepseeks_ratio():
 
 
 def test_implied_kv_family_against_hand_arithmetic():
-    for learner in LEARNERS:
+    """At the crossover N / F = ctx kv / BW, so kv = N / (balance x ctx), balance = F / BW as the statement
+    gives it (one multiply-add per parameter against one byte); thresholds in thousands of tokens."""
+    balances = set()
+    for learner in [f"student{i:03d}" for i in range(200)]:
         p = checks.MY_IMPLIED_KV.params(learner)
-        assert checks.MY_IMPLIED_KV.answer(p) == pytest.approx(p["active_b"] * 1e9 / (300 * p["kink_k"] * 1e3))
+        statement = checks.MY_IMPLIED_KV.render(p)
+        assert f"**{p['kink_k']}K tokens**" in statement and f"**{p['active_b']}B parameters**" in statement
+        assert f"**{p['balance']} FLOPs per byte**" in statement
+        hand = p["active_b"] * 1e9 / (p["balance"] * p["kink_k"] * 1e3)
+        assert checks.MY_IMPLIED_KV.verdict(hand, learner=learner) is None, p
+        assert checks.MY_IMPLIED_KV.verdict(2 * hand, learner=learner) is not None, p
+        assert "left out the machine balance" in checks.MY_IMPLIED_KV.verdict(hand * p["balance"], learner=learner)
+        balances.add(p["balance"])
+    assert len(balances) > 3  # the balance is drawn, not the lecture's 300 every time
 
 
 def test_prefill_cost_family_against_hand_arithmetic():

@@ -40,10 +40,26 @@ def test_width_change_is_about_one_over_root_two():
 
 
 def test_layer_flips_family_against_sheppard():
-    for learner in LEARNERS:
+    """Flipping k of n +-1 inputs changes the sum by 2 w_i x_i for each: z and z' have correlation (n - 2k) / n,
+    and by Sheppard's formula each output sign flips with probability arccos(rho) / pi; n outputs.
+    Adding k single flips is the slip, harmless for k = 1; near k = 10 it also equals the answer times pi
+    (sqrt(k) ~ pi for small angles), where the 'left out pi' hint, listed first, answers it."""
+    flipped, slips = set(), 0
+    for learner in [f"student{i:03d}" for i in range(200)]:
         p = checks.MY_LAYER_FLIPS.params(learner)
-        n = p["width"]
-        assert checks.MY_LAYER_FLIPS.answer(p) == pytest.approx(n * math.acos((n - 2) / n) / math.pi)
+        n, k = p["width"], p["flipped"]
+        statement = checks.MY_LAYER_FLIPS.render(p)
+        assert f"width **{n}**" in statement and f"**{k}** of them flip sign at once" in statement
+        assert 1 <= k <= n / 4
+        hand = n * math.acos((n - 2 * k) / n) / math.pi
+        assert checks.MY_LAYER_FLIPS.verdict(hand, learner=learner) is None, p
+        added = k * n * math.acos((n - 2) / n) / math.pi
+        tol = checks.MY_LAYER_FLIPS.rel_tol
+        if abs(added - hand) > tol * hand and abs(added - math.pi * hand) > tol * math.pi * hand:
+            assert "do not add up" in checks.MY_LAYER_FLIPS.verdict(added, learner=learner), p
+            slips += 1
+        flipped.add(k)
+    assert len(flipped) > 5 and slips > 100
 
 
 def test_unreached_pairs_family_against_hand_count():

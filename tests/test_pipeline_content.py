@@ -97,22 +97,50 @@ def test_right_option_is_not_the_longest(exercise):
 LEARNERS = [f"student{i:02d}" for i in range(25)]
 
 
+FAMILY_LEARNERS = [f"student{i:03d}" for i in range(200)]
+
+
 def test_bubble_family_against_hand_arithmetic():
-    for learner in LEARNERS:
+    """GPipe: each stage idles p - 1 of the m + p - 1 slots; the busy share m / (m + p - 1) is the slip,
+    harmless only where it equals the bubble (m = p - 1)."""
+    checked_slips = 0
+    for learner in FAMILY_LEARNERS:
         params = checks.MY_BUBBLE.params(learner)
         p, m = params["stages"], params["microbatches"]
-        assert checks.MY_BUBBLE.verdict((p - 1) / (m + p - 1), learner=learner) is None
-        assert checks.MY_BUBBLE.verdict(m / (m + p - 1), learner=learner) is not None
+        statement = checks.MY_BUBBLE.render(params)
+        assert f"**p = {p}**" in statement and f"**m = {m}**" in statement
+        bubble = (p - 1) / (m + p - 1)
+        assert checks.MY_BUBBLE.verdict(bubble, learner=learner) is None, params
+        busy = m / (m + p - 1)
+        if abs(busy - bubble) <= checks.MY_BUBBLE.rel_tol * bubble:
+            continue
+        assert "busy" in checks.MY_BUBBLE.verdict(busy, learner=learner), params
+        checked_slips += 1
+    assert checked_slips > len(FAMILY_LEARNERS) // 2
 
 
 def test_crossover_family_against_hand_arithmetic():
-    """W / (p b kv) from the statement's own numbers; KV sizes from the configs (Llama-3-70B: 2 x 8 x 128 x 80
-    x 2 bytes = 327,680; DeepSeek-V3: 70,272)."""
-    models = set()
-    for learner in LEARNERS:
+    """W / (p b kv) from the statement's own numbers. Values per token from the configs (Llama-3-70B:
+    K and V x 8 KV heads x 128 x 80 layers = 163,840; DeepSeek-V3: (512 + 64) x 61 = 35,136), times 2 bytes
+    in bf16 or 1 in 8-bit; weights 671B (DeepSeek-V3) or 70.6B (Llama-3-70B) x 1 byte (fp8) or 2 (bf16)."""
+    values_per_token = {"Llama-3-70B": 2 * 8 * 128 * 80, "DeepSeek-V3": (512 + 64) * 61}
+    total_params = {"Llama-3-70B": 70.6e9, "DeepSeek-V3": 671e9}
+    kv_bytes_per_value = {"bf16": 2, "8-bit": 1}
+    weight_bytes_per_param = {"bf16": 2, "fp8": 1}
+    seen = set()
+    for learner in FAMILY_LEARNERS:
         params = checks.MY_CROSSOVER.params(learner)
-        assert params["kv_bytes_per_token"] in (2 * 8 * 128 * 80 * 2, KV)
-        hand = params["weight_gb"] * 1e9 / (params["stages"] * params["sequences"] * params["kv_bytes_per_token"])
-        assert checks.MY_CROSSOVER.verdict(hand, learner=learner) is None
-        models.add(params["name"])
-    assert len(models) == 2
+        name, kv_format, weights = params["name"], params["kv_format"], params["format"]
+        kv = values_per_token[name] * kv_bytes_per_value[kv_format]
+        weight_bytes = total_params[name] * weight_bytes_per_param[weights]
+        assert params["kv_bytes_per_token"] == kv, params
+        assert params["weight_gb"] * 1e9 == pytest.approx(weight_bytes, rel=1e-3), params
+        statement = checks.MY_CROSSOVER.render(params)
+        assert f"{weights} weights (**{weight_bytes / 1e9:,.1f} GB**" in statement
+        assert f"{kv_format} KV cache of **{kv:,} bytes per token**" in statement
+        assert f"**p = {params['stages']}**" in statement and f"**b = {params['sequences']:,}**" in statement
+        hand = weight_bytes / (params["stages"] * params["sequences"] * kv)
+        assert checks.MY_CROSSOVER.verdict(hand, learner=learner) is None, params
+        assert checks.MY_CROSSOVER.verdict(hand * params["stages"], learner=learner) is not None, params
+        seen.add((name, weights, kv_format))
+    assert len(seen) == 6  # both models, both weight formats of Llama, both KV formats

@@ -199,6 +199,17 @@ def test_two_learners_get_different_numbers(family):
         f"{family.key}: {len(answers)} distinct answers over {len(COHORT)} learners, want {MIN_DISTINCT_ANSWERS}")
 
 
+@pytest.mark.parametrize("family", [f for f in _registered_families() if f.values[0].magnitude])
+def test_sensible_range_holds_half_and_twice_every_answer(family):
+    """A slip by a factor of 2 either way gets its mistake hint, not 'far outside the sensible range':
+    over 1,000 ids the family's magnitude holds 0.5x and 2x of every answer."""
+    low, high = family.magnitude
+    answers = [float(family.answer(family.params(learner))) for learner in COHORT]
+    smallest, largest = min(answers), max(answers)
+    assert low <= smallest / 2 and 2 * largest <= high, (
+        f"{family.key}: magnitude {family.magnitude} must hold {smallest / 2:g} to {2 * largest:g}")
+
+
 def test_start_page_counts_mastery(tmp_path):
     """START shows, per segment with families, how many skills are mastered (own numbers + a fresh set)."""
     from course import workspace as ws

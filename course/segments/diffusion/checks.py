@@ -277,7 +277,7 @@ MY_UNREACHED = Family(
                 "times as asked."),
     ),
     rel_tol=0.001,
-    magnitude=(1, 1e6),
+    magnitude=(1, 1e7),
 )
 """Exercise 2b: unconnected pairs of an ideal-F Feistel cipher for the learner's block size and rounds [pairs]."""
 
