@@ -176,9 +176,12 @@ class Exercise:
         expected = float(self.expected())
         if _close(number, expected, self.rel_tol):
             return None
+        hints = []  # every listed mistake that lands on this number: two slips can give the same value
         for mistake in self.mistakes:
-            if _close(number, float(mistake.wrong(expected)), self.rel_tol):
-                return f"`{self.variable}`: not yet right. {mistake.hint}"
+            if _close(number, float(mistake.wrong(expected)), self.rel_tol) and mistake.hint not in hints:
+                hints.append(mistake.hint)
+        if hints:
+            return f"`{self.variable}`: not yet right. " + " Or: ".join(hints)
         return f"`{self.variable}`: {HINT_GENERIC}"
 
 

@@ -238,3 +238,21 @@ def test_every_segment_has_at_least_two_families_shown_in_its_notebook():
         names = {name for name, value in vars(segment.module("checks")).items() if value in found}
         for name in names:
             assert f"checks.{name}.show()" in text and f"checks.{name}.check(" in text, (segment.assignment, name)
+
+
+def test_two_slips_that_land_on_the_same_number_both_get_named():
+    """When two listed mistakes give the same value on a variant, the verdict names both."""
+    from course.segments.diffusion import checks
+
+    family = checks.MY_LAYER_FLIPS
+    for i in range(2000):
+        learner = f"s{i}"
+        params = family.params(learner)
+        expected = float(family.answer(params))
+        slips = [float(m.wrong(expected)) for m in family.mistakes(params)]
+        if params["flipped"] > 1 and abs(slips[1] - slips[3]) <= family.rel_tol * abs(slips[1]) \
+                and abs(slips[1] - expected) > family.rel_tol * expected:
+            message = family.verdict(slips[3], learner=learner)
+            assert "division by pi" in message and "do not add up" in message, message
+            return
+    pytest.skip("no variant where the two slips coincide")
