@@ -27,7 +27,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator
 
-from sqlalchemy import Column, DateTime, Float, MetaData, String, Table, Text, inspect, select
+from sqlalchemy import Column, DateTime, Float, MetaData, String, Table, Text, inspect, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SAWarning
 
 from autograder import statuses
@@ -154,14 +154,25 @@ def record_submission(gradebook, result: SubmissionResult, timestamp: datetime |
             time.sleep(random.uniform(0.01, 0.05) * (attempt + 1))
 
 
+def _lock_submission(gradebook, result: SubmissionResult) -> None:
+    """On PostgreSQL, hold a transaction lock on this student's submission (released at the commit)."""
+    if gradebook.db.get_bind().dialect.name == "postgresql":
+        key = "\x1f".join((gradebook.course_id, result.assignment, result.student))
+        gradebook.db.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key})
+
+
 def _record(gradebook, result: SubmissionResult, timestamp: datetime | None) -> None:
+    """nbgrader's rows first (its calls commit), then, in one locked transaction, our row and the grades.
+
+    Two writers of one student must not both read the grades before either commits: the ORM then skips
+    an UPDATE whose new value equals the stale one, and the grades and the results row disagree. So the
+    transaction starts with a lock (PostgreSQL: an advisory lock; SQLite: the results row's write takes
+    the database's write lock), and only then reads the grades afresh.
+    """
     if not _has_student(gradebook, result.student):
         gradebook.add_student(result.student)
     kwargs = {"timestamp": timestamp} if timestamp else {}
-    submission = gradebook.update_or_create_submission(result.assignment, result.student, **kwargs)
-    by_notebook = {n.notebook: n for n in result.notebooks}
-    with gradebook.db.no_autoflush:  # one flush at the commit, not one per lazily loaded grade
-        _set_grades(submission, by_notebook)
+    submission = gradebook.update_or_create_submission(result.assignment, result.student, **kwargs)  # commits
     details = {"notebooks": [{"notebook": n.notebook, "status": n.status, "file": n.file, "notes": n.notes,
                               "exercises": [_exercise_details(e) for e in n.exercises], "manual": n.manual,
                               "seconds": n.seconds} for n in result.notebooks]}
@@ -169,7 +180,12 @@ def _record(gradebook, result: SubmissionResult, timestamp: datetime | None) -> 
            "status": result.status, "message": result.message, "score": result.score,
            "max_score": result.max_score, "fingerprint": result.fingerprint, "details": json.dumps(details),
            "graded_at": datetime.now(timezone.utc).replace(tzinfo=None)}
+    _lock_submission(gradebook, result)
     gradebook.db.execute(_upsert(gradebook.db.get_bind().dialect.name, row))
+    gradebook.db.expire_all()  # the grades as committed by whoever wrote last, read under the lock
+    by_notebook = {n.notebook: n for n in result.notebooks}
+    with gradebook.db.no_autoflush:  # one flush at the commit, not one per lazily loaded grade
+        _set_grades(submission, by_notebook)
     gradebook.db.commit()
 
 
